@@ -1,0 +1,89 @@
+package dev.closewatch.cli;
+
+import dev.closewatch.config.CloseWatchConfig;
+import dev.closewatch.config.ConfigException;
+import dev.closewatch.config.CustomCodeConfig;
+import dev.closewatch.demo.EchoUpstream;
+import dev.closewatch.demo.LiveTable;
+import dev.closewatch.demo.TrafficMix;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code closewatch demo} — the embedded default: an in-process echo upstream, the proxy in front
+ * of it, and a traffic mix that ends sessions in every common way, with a live per-code table.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = "Run closewatch against an embedded echo upstream with a traffic mix; print a live per-code table.")
+final class DemoCommand implements Callable<Integer> {
+
+    @Mixin
+    ProxyOptions options;
+
+    @Option(names = "--duration", paramLabel = "SECONDS", description = "stop after this many seconds (default: run until Ctrl-C)")
+    Integer duration;
+
+    @Option(names = "--rate", paramLabel = "N", defaultValue = "20", description = "sessions started per second (default: ${DEFAULT-VALUE})")
+    int rate;
+
+    @Option(names = "--log", description = "also print the close log lines (they are quiet by default so the table stays readable)")
+    boolean log;
+
+    @Override
+    public Integer call() throws Exception {
+        CloseWatchConfig config;
+        EchoUpstream upstream = EchoUpstream.start(0);
+        try {
+            config = options.load();
+            if (options.listen == null && options.config == null) {
+                config = config.withListen("127.0.0.1:8080");
+            }
+            config = config.withUpstream("ws://127.0.0.1:" + upstream.address().getPort());
+            List<CustomCodeConfig> codes = new ArrayList<>(config.codes());
+            if (codes.stream().noneMatch(c -> c.code() != null && c.code() == 4001)) {
+                codes.add(new CustomCodeConfig(4001, "Token Expired", "private", "client_error",
+                        "The demo application's own code: the session's access token expired.",
+                        "The client kept a session open past its token's lifetime.",
+                        "Refresh the token and reconnect."));
+            }
+            config = new CloseWatchConfig(config.listen(), config.admin(), config.upstream(), config.limits(),
+                    config.routes(), config.log(), codes);
+            config = ProxyOptions.validated(config, options.source());
+        } catch (ConfigException e) {
+            upstream.close();
+            System.err.println("closewatch: refusing to start: " + e.getMessage());
+            return 2;
+        }
+        if (!log) {
+            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.closewatch.observe.CloseLogger.LOGGER))
+                    .setLevel(ch.qos.logback.classic.Level.OFF);
+        }
+        try (CloseWatchApp app = CloseWatchApp.start(config);
+             TrafficMix traffic = new TrafficMix(URI.create("ws://127.0.0.1:" + app.proxy().address().getPort() + "/demo"))) {
+            LiveTable table = new LiveTable(app.registry(), app.catalog());
+            app.observability().addCloseConsumer(table);
+            System.out.println("closewatch demo: proxy ws://" + app.proxy().address().getHostString() + ":"
+                    + app.proxy().address().getPort() + " -> embedded echo upstream " + upstream.address()
+                    + "; metrics at http://" + app.admin().address().getHostString() + ":"
+                    + app.admin().address().getPort() + "/metrics");
+            traffic.start(rate);
+            boolean terminal = System.console() != null && !log;
+            long started = System.nanoTime();
+            while (duration == null || (System.nanoTime() - started) / 1_000_000_000L < duration) {
+                Thread.sleep(1000);
+                table.print(System.out, (System.nanoTime() - started) / 1_000_000_000L, terminal);
+            }
+            traffic.close();
+            System.out.println("closewatch demo: done after " + duration + " s; client sessions that failed: "
+                    + traffic.failures());
+        } finally {
+            upstream.close();
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,45 @@
+package dev.closewatch.cli;
+
+import dev.closewatch.config.CloseWatchConfig;
+import dev.closewatch.config.ConfigException;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code closewatch run} — the proxy, until SIGINT/SIGTERM. */
+@Command(name = "run", mixinStandardHelpOptions = true,
+        description = "Run the proxy in front of your WebSocket backend.")
+final class RunCommand implements Callable<Integer> {
+
+    @Mixin
+    ProxyOptions options;
+
+    @Option(names = "--upstream", paramLabel = "ws://HOST:PORT[/path]",
+            description = "upstream for every path (replaces the configuration's routes)")
+    String upstream;
+
+    @Override
+    public Integer call() throws Exception {
+        CloseWatchConfig config;
+        try {
+            config = options.load();
+            if (upstream != null) {
+                config = config.withUpstream(upstream);
+            }
+            config = ProxyOptions.validated(config, options.source());
+        } catch (ConfigException e) {
+            System.err.println("closewatch: refusing to start: " + e.getMessage());
+            return 2;
+        }
+        CloseWatchApp app = CloseWatchApp.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.close();
+            stopped.countDown();
+        }, "closewatch-shutdown"));
+        stopped.await();
+        return 0;
+    }
+}

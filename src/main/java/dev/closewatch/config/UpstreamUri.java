@@ -1,0 +1,61 @@
+package dev.closewatch.config;
+
+import java.net.URI;
+import java.net.URISyntaxException;
+
+/**
+ * An upstream written {@code ws://HOST:PORT[/path]}. The path, if any, is prefixed to every
+ * request path forwarded to this upstream.
+ *
+ * @param address where to connect
+ * @param path    prefix without a trailing slash; "" for none
+ */
+public record UpstreamUri(HostPort address, String path) {
+
+    /**
+     * Parses {@code ws://HOST:PORT[/path]} (also {@code http://}, the same on the wire).
+     *
+     * @throws IllegalArgumentException with a message naming what was expected
+     */
+    public static UpstreamUri parse(String text) {
+        String expected = " (expected: ws://HOST:PORT[/path], e.g. ws://127.0.0.1:9000)";
+        if (text == null || text.isBlank()) {
+            throw new IllegalArgumentException("''" + expected);
+        }
+        URI uri;
+        try {
+            uri = new URI(text);
+        } catch (URISyntaxException e) {
+            throw new IllegalArgumentException("'" + text + "'" + expected);
+        }
+        String scheme = uri.getScheme();
+        if ("wss".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) {
+            throw new IllegalArgumentException("'" + text + "' (TLS upstreams are not supported yet; expected: ws://HOST:PORT[/path])");
+        }
+        if (!"ws".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
+            throw new IllegalArgumentException("'" + text + "'" + expected);
+        }
+        if (uri.getHost() == null || uri.getPort() <= 0) {
+            throw new IllegalArgumentException("'" + text + "'" + expected);
+        }
+        String path = uri.getRawPath() == null ? "" : uri.getRawPath();
+        while (path.endsWith("/")) {
+            path = path.substring(0, path.length() - 1);
+        }
+        String host = uri.getHost();
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new UpstreamUri(new HostPort(host, uri.getPort()), path);
+    }
+
+    /** The request target to send upstream for a client request target. */
+    public String target(String requestUri) {
+        return path.isEmpty() ? requestUri : path + (requestUri.startsWith("/") ? requestUri : "/" + requestUri);
+    }
+
+    @Override
+    public String toString() {
+        return "ws://" + address + path;
+    }
+}

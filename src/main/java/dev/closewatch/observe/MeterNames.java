@@ -1,0 +1,36 @@
+package dev.closewatch.observe;
+
+/**
+ * Every closewatch meter name, in Micrometer's dotted form; the Prometheus registry renders
+ * them as the contract in DESIGN.md (e.g. {@code closewatch.closes} →
+ * {@code closewatch_closes_total}, {@code closewatch.session.duration} →
+ * {@code closewatch_session_duration_seconds}). Grafana panels and alert rules read the
+ * rendered names: change one only together with them.
+ */
+public final class MeterNames {
+
+    public static final String SESSIONS_ACTIVE = "closewatch.sessions.active";
+    public static final String SESSIONS_OPENED = "closewatch.sessions.opened";
+    public static final String CLOSES = "closewatch.closes";
+    public static final String SESSION_DURATION = "closewatch.session.duration";
+    public static final String CLOSE_HANDSHAKE_DURATION = "closewatch.close.handshake.duration";
+    public static final String CLOSE_HANDSHAKES_INCOMPLETE = "closewatch.close.handshakes.incomplete";
+    public static final String UPGRADES = "closewatch.upgrades";
+    public static final String UPSTREAM_CONNECT_FAILURES = "closewatch.upstream.connect.failures";
+    public static final String FRAMES = "closewatch.frames";
+    public static final String BYTES = "closewatch.bytes";
+    public static final String PROTOCOL_VIOLATIONS = "closewatch.protocol.violations";
+
+    public static final String TAG_ROUTE = "route";
+    public static final String TAG_CODE = "code";
+    public static final String TAG_CATEGORY = "category";
+    public static final String TAG_INITIATOR = "initiator";
+    public static final String TAG_STATUS = "status";
+    public static final String TAG_CAUSE = "cause";
+    public static final String TAG_DIRECTION = "direction";
+    public static final String TAG_OPCODE = "opcode";
+    public static final String TAG_VIOLATION = "violation";
+
+    private MeterNames() {
+    }
+}

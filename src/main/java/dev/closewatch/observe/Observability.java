@@ -1,0 +1,86 @@
+package dev.closewatch.observe;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.closewatch.websocket.CloseEvent;
+import dev.closewatch.websocket.Direction;
+import dev.closewatch.websocket.SessionListener;
+import dev.closewatch.websocket.Violation;
+import dev.closewatch.websocket.WebSocketSession;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Where session events end up: per-route meters, the close log line, and any registered
+ * close-event consumers (the demo's live table, the admin API's ring, tests).
+ */
+public final class Observability {
+
+    private static final Logger LOG = LoggerFactory.getLogger(Observability.class);
+
+    private final MeterRegistry registry;
+    private final CloseLogger closeLogger;
+    private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
+    private final List<Consumer<CloseEvent>> closeConsumers = new CopyOnWriteArrayList<>();
+
+    public Observability(MeterRegistry registry, CloseLogger closeLogger) {
+        this.registry = requireNonNull(registry, "registry");
+        this.closeLogger = requireNonNull(closeLogger, "closeLogger");
+    }
+
+    /** The registry the meters live in. */
+    public MeterRegistry registry() {
+        return registry;
+    }
+
+    /** The meters of {@code route}, created on first call. */
+    public RouteMeters route(String route) {
+        return routes.computeIfAbsent(route, r -> new RouteMeters(r, registry));
+    }
+
+    /** Adds a consumer called with every close event, on the session's event loop; keep it quick. */
+    public void addCloseConsumer(Consumer<CloseEvent> consumer) {
+        closeConsumers.add(requireNonNull(consumer, "consumer"));
+    }
+
+    /** Removes a consumer added with {@link #addCloseConsumer(Consumer)}. */
+    public void removeCloseConsumer(Consumer<CloseEvent> consumer) {
+        closeConsumers.remove(consumer);
+    }
+
+    /** A session listener recording into {@code route}'s meters. */
+    public SessionListener sessionListener(String route) {
+        RouteMeters meters = route(route);
+        return new SessionListener() {
+            @Override
+            public void onOpen(WebSocketSession session) {
+                meters.sessionOpened();
+            }
+
+            @Override
+            public void onViolation(WebSocketSession session, Direction direction, Violation violation) {
+                meters.violation(direction, violation);
+            }
+
+            @Override
+            public void onClose(CloseEvent event) {
+                meters.sessionClosed(event.classification(), event.initiator(), event.duration(),
+                        event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());
+                closeLogger.log(event);
+                for (Consumer<CloseEvent> consumer : closeConsumers) {
+                    try {
+                        consumer.accept(event);
+                    } catch (RuntimeException e) {
+                        LOG.warn("close-event consumer {} failed on session {}", consumer, event.sessionId(), e);
+                    }
+                }
+            }
+        };
+    }
+}

@@ -1,0 +1,178 @@
+package dev.closewatch.observe;
+
+import static dev.closewatch.observe.MeterNames.*;
+
+import dev.closewatch.catalog.Category;
+import dev.closewatch.catalog.CloseCode;
+import dev.closewatch.websocket.Direction;
+import dev.closewatch.websocket.FrameObserver;
+import dev.closewatch.websocket.Initiator;
+import dev.closewatch.websocket.Opcode;
+import dev.closewatch.websocket.Violation;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The meters of one route, built once and held so the relay's hot path never queries the
+ * registry. Frame, byte and violation counters are created eagerly (their label sets are enums);
+ * close counters are created on first use per (code label, category, initiator), a set bounded by
+ * the catalog. Thread-safe: routes are shared by all event loops.
+ *
+ * <p>Meters (Prometheus names): {@code closewatch_sessions_active},
+ * {@code closewatch_sessions_opened_total}, {@code closewatch_closes_total},
+ * {@code closewatch_session_duration_seconds}, {@code closewatch_close_handshake_duration_seconds},
+ * {@code closewatch_close_handshakes_incomplete_total}, {@code closewatch_upgrades_total},
+ * {@code closewatch_upstream_connect_failures_total}, {@code closewatch_frames_total},
+ * {@code closewatch_bytes_total}, {@code closewatch_protocol_violations_total}; all tagged
+ * {@code route}.
+ */
+public final class RouteMeters implements FrameObserver.CountSink {
+
+    private static final Duration[] SESSION_BUCKETS = {
+        Duration.ofMillis(100), Duration.ofSeconds(1), Duration.ofSeconds(5), Duration.ofSeconds(15),
+        Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(5), Duration.ofMinutes(15),
+        Duration.ofMinutes(30), Duration.ofHours(1), Duration.ofHours(4), Duration.ofHours(12), Duration.ofHours(24),
+    };
+    private static final Duration[] HANDSHAKE_BUCKETS = {
+        Duration.ofMillis(1), Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(50),
+        Duration.ofMillis(100), Duration.ofMillis(500), Duration.ofSeconds(1), Duration.ofSeconds(5),
+        Duration.ofSeconds(30),
+    };
+
+    private final String route;
+    private final MeterRegistry registry;
+    private final Tags routeTags;
+    private final AtomicLong active = new AtomicLong();
+    private final Counter opened;
+    private final Counter[][] frames = new Counter[Direction.values().length][Opcode.COUNT];
+    private final Counter[] bytes = new Counter[Direction.values().length];
+    private final Counter[][] violations = new Counter[Direction.values().length][Violation.values().length];
+    private final Timer closeHandshakeDuration;
+    private final Map<Initiator, Counter> incomplete = new EnumMap<>(Initiator.class);
+    private final Map<CloseKey, Counter> closes = new ConcurrentHashMap<>();
+    private final Map<Category, Timer> sessionDuration = new ConcurrentHashMap<>();
+    private final Map<Integer, Counter> upgrades = new ConcurrentHashMap<>();
+    private final Map<UpstreamFailure, Counter> connectFailures = new ConcurrentHashMap<>();
+
+    private record CloseKey(String code, Category category, Initiator initiator) {
+    }
+
+    /**
+     * Registers the route's meters.
+     *
+     * @param route    the configured route name (the {@code route} label)
+     * @param registry where the meters live
+     */
+    public RouteMeters(String route, MeterRegistry registry) {
+        this.route = route;
+        this.registry = registry;
+        this.routeTags = Tags.of(TAG_ROUTE, route);
+        Gauge.builder(SESSIONS_ACTIVE, active, AtomicLong::get)
+                .description("WebSocket sessions open now (after the 101, before both TCP connections closed)")
+                .tags(routeTags).register(registry);
+        opened = Counter.builder(SESSIONS_OPENED).description("WebSocket sessions opened (101 relayed)")
+                .tags(routeTags).register(registry);
+        for (Direction d : Direction.values()) {
+            Tags dt = routeTags.and(TAG_DIRECTION, d.label());
+            bytes[d.ordinal()] = Counter.builder(BYTES).description("Bytes relayed after the opening handshake")
+                    .tags(dt).register(registry);
+            for (Opcode op : Opcode.values()) {
+                frames[d.ordinal()][op.ordinal()] = Counter.builder(FRAMES)
+                        .description("WebSocket frames relayed, by opcode (RFC 6455 §5.2)")
+                        .tags(dt.and(TAG_OPCODE, op.label())).register(registry);
+            }
+            for (Violation v : Violation.values()) {
+                violations[d.ordinal()][v.ordinal()] = Counter.builder(PROTOCOL_VIOLATIONS)
+                        .description("Frames that broke an RFC 6455 rule (relayed unchanged)")
+                        .tags(dt.and(TAG_VIOLATION, v.label())).register(registry);
+            }
+        }
+        closeHandshakeDuration = Timer.builder(CLOSE_HANDSHAKE_DURATION)
+                .description("Time from the first Close frame to the answering Close frame")
+                .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(routeTags).register(registry);
+        for (Initiator i : Initiator.values()) {
+            incomplete.put(i, Counter.builder(CLOSE_HANDSHAKES_INCOMPLETE)
+                    .description("Sessions whose first Close frame was never answered before TCP closed")
+                    .tags(routeTags.and(TAG_INITIATOR, i.label())).register(registry));
+        }
+    }
+
+    /** The route name. */
+    public String route() {
+        return route;
+    }
+
+    void sessionOpened() {
+        active.incrementAndGet();
+        opened.increment();
+    }
+
+    void sessionClosed(CloseCode classification, Initiator initiator, Duration duration,
+                       Duration closeHandshake, boolean incompleteHandshake) {
+        active.decrementAndGet();
+        Category category = classification.category();
+        closes.computeIfAbsent(new CloseKey(classification.label(), category, initiator),
+                k -> Counter.builder(CLOSES)
+                        .description("WebSocket session ends by close status code (RFC 6455 §7.4)")
+                        .tags(routeTags.and(TAG_CODE, k.code(), TAG_CATEGORY, k.category().label(),
+                                TAG_INITIATOR, k.initiator().label()))
+                        .register(registry))
+                .increment();
+        sessionDuration.computeIfAbsent(category, c -> Timer.builder(SESSION_DURATION)
+                        .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
+                        .serviceLevelObjectives(SESSION_BUCKETS)
+                        .tags(routeTags.and(TAG_CATEGORY, c.label())).register(registry))
+                .record(duration);
+        if (closeHandshake != null) {
+            closeHandshakeDuration.record(closeHandshake);
+        }
+        if (incompleteHandshake) {
+            incomplete.get(initiator).increment();
+        }
+    }
+
+    void violation(Direction direction, Violation violation) {
+        violations[direction.ordinal()][violation.ordinal()].increment();
+    }
+
+    @Override
+    public void onCounts(Direction direction, long[] frameCounts, long byteCount) {
+        Counter[] row = frames[direction.ordinal()];
+        for (int i = 0; i < frameCounts.length; i++) {
+            if (frameCounts[i] != 0) {
+                row[i].increment(frameCounts[i]);
+            }
+        }
+        bytes[direction.ordinal()].increment(byteCount);
+    }
+
+    /**
+     * Counts an answered upgrade request.
+     *
+     * @param status the HTTP status relayed or generated (101 on success); values outside
+     *               100–599 are counted as 0 so the label set stays bounded
+     */
+    public void upgrade(int status) {
+        int bounded = status >= 100 && status <= 599 ? status : 0;
+        upgrades.computeIfAbsent(bounded, s -> Counter.builder(UPGRADES)
+                        .description("WebSocket upgrade requests by HTTP response status")
+                        .tags(routeTags.and(TAG_STATUS, Integer.toString(s))).register(registry))
+                .increment();
+    }
+
+    /** Counts an upstream that could not be reached or did not answer. */
+    public void upstreamFailure(UpstreamFailure cause) {
+        connectFailures.computeIfAbsent(cause, c -> Counter.builder(UPSTREAM_CONNECT_FAILURES)
+                        .description("Upstream connections that failed or did not answer in time")
+                        .tags(routeTags.and(TAG_CAUSE, c.label())).register(registry))
+                .increment();
+    }
+}

@@ -1,0 +1,29 @@
+package dev.closewatch.observe;
+
+import java.util.Locale;
+
+/**
+ * Why the proxy could not get an answer from an upstream; the {@code cause} label of
+ * {@code closewatch_upstream_connect_failures_total}.
+ */
+public enum UpstreamFailure {
+    /** The upstream actively refused the TCP connection (ECONNREFUSED). */
+    REFUSED,
+    /** The TCP connect did not complete within the connect timeout. */
+    CONNECT_TIMEOUT,
+    /** The upstream host name did not resolve. */
+    UNRESOLVED,
+    /** No route to the upstream host, or another connect error. */
+    UNREACHABLE,
+    /** The upstream accepted the request but sent no response head in time (answered 504). */
+    RESPONSE_TIMEOUT,
+    /** The upstream closed or reset the connection before a complete response head. */
+    CLOSED_EARLY;
+
+    private final String label = name().toLowerCase(Locale.ROOT);
+
+    /** The Prometheus label value. */
+    public String label() {
+        return label;
+    }
+}

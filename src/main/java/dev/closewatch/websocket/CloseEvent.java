@@ -1,0 +1,55 @@
+package dev.closewatch.websocket;
+
+import dev.closewatch.catalog.CloseCode;
+import java.time.Duration;
+import java.time.Instant;
+
+/**
+ * How one WebSocket session ended; emitted exactly once per session when both TCP connections
+ * are gone ("_The WebSocket Connection is Closed_", RFC 6455 §7.1.4).
+ *
+ * @param sessionId              the proxy's id for the session (the client channel's id)
+ * @param route                  configured route name (a bounded label value)
+ * @param client                 client address as {@code host:port}
+ * @param upstream               upstream address as {@code host:port}
+ * @param code                   status code: from the first Close frame; 1005 for an empty one;
+ *                               1006 when no Close frame was seen; 1015 for a failed TLS
+ *                               handshake; {@link dev.closewatch.catalog.CloseCatalog#MALFORMED}
+ *                               for a 1-byte Close body
+ * @param classification         the catalog entry for {@code code}
+ * @param reason                 close reason from the first Close frame (raw, unescaped), or ""
+ * @param initiator              who sent the first Close frame, or whose TCP went first
+ * @param clean                  true only if both Close frames were exchanged (§7.1.2)
+ * @param closeFrameSeen         whether any Close frame passed; with {@code !clean}, the close
+ *                               handshake was incomplete
+ * @param cause                  how the connections ended
+ * @param openedAt               wall-clock time of the 101 response
+ * @param duration               from the 101 response to the end
+ * @param closeHandshakeDuration from the first Close frame to the answering one, or null if the
+ *                               handshake did not complete
+ * @param bytesClientToUpstream  bytes relayed after the 101, client to upstream
+ * @param bytesUpstreamToClient  bytes relayed after the 101, upstream to client
+ */
+public record CloseEvent(
+        String sessionId,
+        String route,
+        String client,
+        String upstream,
+        int code,
+        CloseCode classification,
+        String reason,
+        Initiator initiator,
+        boolean clean,
+        boolean closeFrameSeen,
+        Cause cause,
+        Instant openedAt,
+        Duration duration,
+        Duration closeHandshakeDuration,
+        long bytesClientToUpstream,
+        long bytesUpstreamToClient) {
+
+    /** The status code as text: the number, or {@code invalid} for a malformed Close body. */
+    public String codeText() {
+        return code < 0 ? "invalid" : Integer.toString(code);
+    }
+}

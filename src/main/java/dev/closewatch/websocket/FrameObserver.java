@@ -1,0 +1,295 @@
+package dev.closewatch.websocket;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.catalog.CloseCode;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Incremental reader of RFC 6455 §5.2 frame headers for one direction of a relayed WebSocket
+ * connection.
+ *
+ * <p>{@link #observe(ByteBuf)} is handed every buffer as it passes, in order, split anywhere
+ * (a header may straddle reads). It only reads ({@code getByte}, {@code getLong}, …): it never
+ * moves the buffer's indices, never retains it and never changes a byte. Payloads are skipped by
+ * length; only Close frame payloads (at most 125 bytes kept) are copied, and unmasked when the
+ * frame is masked (§5.3). It counts frames by {@link Opcode} and bytes, and reports each Close
+ * frame and each {@link Violation} to its {@link Listener}; nothing in the stream is rewritten.
+ *
+ * <p>Not thread-safe: one instance per direction, used from that connection's event loop.
+ * Allocation-free for every frame but Close frames.
+ */
+public final class FrameObserver {
+
+    /** Receives what the observer reads; called on the observing thread. */
+    public interface Listener {
+        /**
+         * A complete Close frame passed.
+         *
+         * @param direction      which way it travelled
+         * @param code           the status code; {@link CloseCatalog#NO_STATUS_RECEIVED} for an
+         *                       empty Close body, {@link CloseCatalog#MALFORMED} for a 1-byte body
+         * @param classification the catalog's reading of {@code code} as seen on the wire
+         * @param reason         the close reason (UTF-8 decoded, invalid bytes replaced), or "" if none
+         */
+        void onCloseFrame(Direction direction, int code, CloseCode classification, String reason);
+
+        /** A frame broke an RFC 6455 rule; the bytes are relayed regardless. */
+        void onViolation(Direction direction, Violation violation);
+    }
+
+    private static final int MAX_CONTROL_PAYLOAD = 125;
+    private static final int MAX_HEADER = 14;
+
+    private final Direction direction;
+    private final CloseCatalog catalog;
+    private final Listener listener;
+
+    /** Header bytes of a header split across reads. */
+    private final byte[] header = new byte[MAX_HEADER];
+    private final ByteBuf headerView = Unpooled.wrappedBuffer(header);
+    private int headerLength;
+    private int headerNeeded = 2;
+
+    private long payloadRemaining;
+    private int opcode;
+    private boolean masked;
+    private int maskingKey;
+    private long payloadOffset;
+    private byte[] closePayload;
+    private int closePayloadLength;
+    private boolean inFragmentedMessage;
+    private boolean closeSent;
+
+    private final long[] frameCounts = new long[Opcode.COUNT];
+    private long byteCount;
+    private long totalBytes;
+
+    /**
+     * @param direction the direction observed; decides the masking rule checked (§5.1)
+     * @param catalog   classifies Close frame status codes
+     * @param listener  receives Close frames and violations
+     */
+    public FrameObserver(Direction direction, CloseCatalog catalog, Listener listener) {
+        this.direction = requireNonNull(direction, "direction");
+        this.catalog = requireNonNull(catalog, "catalog");
+        this.listener = requireNonNull(listener, "listener");
+    }
+
+    /**
+     * Reads the readable bytes of {@code buf}, the next bytes of the stream, without changing
+     * its indices or reference count.
+     */
+    public void observe(ByteBuf buf) {
+        int i = buf.readerIndex();
+        final int end = buf.writerIndex();
+        byteCount += end - i;
+        totalBytes += end - i;
+        while (i < end) {
+            if (payloadRemaining > 0) {
+                int n = (int) Math.min(payloadRemaining, end - i);
+                if (opcode == 0x8) {
+                    copyClosePayload(buf, i, n);
+                }
+                i += n;
+                payloadRemaining -= n;
+                if (payloadRemaining == 0) {
+                    frameComplete();
+                }
+                continue;
+            }
+            if (headerLength == 0 && end - i >= 2) {
+                int needed = headerSize(buf.getByte(i + 1));
+                if (end - i >= needed) {
+                    startFrame(buf, i);
+                    i += needed;
+                    continue;
+                }
+            }
+            header[headerLength++] = buf.getByte(i++);
+            if (headerLength == 2) {
+                headerNeeded = headerSize(header[1]);
+            }
+            if (headerLength == headerNeeded) {
+                startFrame(headerView, 0);
+                headerLength = 0;
+                headerNeeded = 2;
+            }
+        }
+    }
+
+    private static int headerSize(byte secondByte) {
+        int len7 = secondByte & 0x7F;
+        int size = 2 + (len7 == 126 ? 2 : len7 == 127 ? 8 : 0);
+        return (secondByte & 0x80) != 0 ? size + 4 : size;
+    }
+
+    private void startFrame(ByteBuf src, int index) {
+        byte b0 = src.getByte(index);
+        byte b1 = src.getByte(index + 1);
+        boolean fin = (b0 & 0x80) != 0;
+        opcode = b0 & 0x0F;
+        masked = (b1 & 0x80) != 0;
+        int len7 = b1 & 0x7F;
+        int p = index + 2;
+        long length;
+        if (len7 == 126) {
+            length = src.getUnsignedShort(p);
+            p += 2;
+        } else if (len7 == 127) {
+            length = src.getLong(p);
+            p += 8;
+            if (length < 0) {
+                listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
+                length = Long.MAX_VALUE;
+            }
+        } else {
+            length = len7;
+        }
+        if (masked) {
+            maskingKey = src.getInt(p);
+        }
+        Opcode kind = Opcode.ofWire(opcode);
+        frameCounts[kind.ordinal()]++;
+        checkRules(kind, fin, length);
+        payloadOffset = 0;
+        payloadRemaining = length;
+        if (kind == Opcode.CLOSE) {
+            closePayloadLength = 0;
+            if (closePayload == null) {
+                closePayload = new byte[MAX_CONTROL_PAYLOAD];
+            }
+        }
+        if (length == 0) {
+            frameComplete();
+        }
+    }
+
+    private void checkRules(Opcode kind, boolean fin, long length) {
+        if (masked != (direction == Direction.CLIENT_TO_UPSTREAM)) {
+            listener.onViolation(direction, masked ? Violation.MASKED_SERVER_FRAME : Violation.UNMASKED_CLIENT_FRAME);
+        }
+        switch (kind) {
+            case CLOSE, PING, PONG -> {
+                if (!fin) {
+                    listener.onViolation(direction, Violation.FRAGMENTED_CONTROL_FRAME);
+                }
+                if (length > MAX_CONTROL_PAYLOAD) {
+                    listener.onViolation(direction, Violation.CONTROL_FRAME_TOO_BIG);
+                }
+            }
+            case TEXT, BINARY -> {
+                if (inFragmentedMessage) {
+                    listener.onViolation(direction, Violation.EXPECTED_CONTINUATION);
+                }
+                inFragmentedMessage = !fin;
+                afterCloseCheck();
+            }
+            case CONTINUATION -> {
+                if (!inFragmentedMessage) {
+                    listener.onViolation(direction, Violation.UNEXPECTED_CONTINUATION);
+                }
+                inFragmentedMessage = !fin;
+                afterCloseCheck();
+            }
+            case RESERVED -> listener.onViolation(direction, Violation.RESERVED_OPCODE);
+            default -> throw new AssertionError(kind);
+        }
+    }
+
+    private void afterCloseCheck() {
+        if (closeSent) {
+            listener.onViolation(direction, Violation.FRAME_AFTER_CLOSE);
+        }
+    }
+
+    private void copyClosePayload(ByteBuf buf, int index, int n) {
+        int copy = Math.min(n, MAX_CONTROL_PAYLOAD - closePayloadLength);
+        for (int k = 0; k < copy; k++) {
+            byte b = buf.getByte(index + k);
+            if (masked) {
+                b ^= (byte) (maskingKey >>> (24 - 8 * (int) ((payloadOffset + k) & 3)));
+            }
+            closePayload[closePayloadLength++] = b;
+        }
+        payloadOffset += n;
+    }
+
+    private void frameComplete() {
+        if (opcode != 0x8) {
+            return;
+        }
+        closeSent = true;
+        if (closePayloadLength == 0) {
+            int code = CloseCatalog.NO_STATUS_RECEIVED;
+            listener.onCloseFrame(direction, code, catalog.lookup(code), "");
+        } else if (closePayloadLength == 1) {
+            listener.onViolation(direction, Violation.INVALID_CLOSE_PAYLOAD_LENGTH);
+            listener.onCloseFrame(direction, CloseCatalog.MALFORMED, catalog.classifyWire(CloseCatalog.MALFORMED), "");
+        } else {
+            int code = ((closePayload[0] & 0xFF) << 8) | (closePayload[1] & 0xFF);
+            if (!catalog.isValidOnWire(code)) {
+                listener.onViolation(direction, Violation.INVALID_CLOSE_CODE);
+            }
+            listener.onCloseFrame(direction, code, catalog.classifyWire(code), decodeReason());
+        }
+    }
+
+    private String decodeReason() {
+        int length = closePayloadLength - 2;
+        if (length == 0) {
+            return "";
+        }
+        CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT);
+        try {
+            return strict.decode(ByteBuffer.wrap(closePayload, 2, length)).toString();
+        } catch (CharacterCodingException e) {
+            listener.onViolation(direction, Violation.INVALID_CLOSE_REASON);
+            return new String(closePayload, 2, length, StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The direction this observer reads. */
+    public Direction direction() {
+        return direction;
+    }
+
+    /** Bytes observed since the observer was created. */
+    public long totalBytes() {
+        return totalBytes;
+    }
+
+    /**
+     * Hands the frame and byte counts accumulated since the last drain to {@code sink} and
+     * resets them; call once per read batch so meters are touched once per batch, not per frame.
+     */
+    public void drainCounts(CountSink sink) {
+        if (byteCount == 0) {
+            return;
+        }
+        sink.onCounts(direction, frameCounts, byteCount);
+        java.util.Arrays.fill(frameCounts, 0);
+        byteCount = 0;
+    }
+
+    /** Receives frame and byte counts from {@link #drainCounts(CountSink)}. */
+    @FunctionalInterface
+    public interface CountSink {
+        /**
+         * @param direction   the direction counted
+         * @param frameCounts frames started since the last drain, indexed by {@link Opcode#ordinal()};
+         *                    read it during the call only
+         * @param bytes       bytes observed since the last drain
+         */
+        void onCounts(Direction direction, long[] frameCounts, long bytes);
+    }
+}

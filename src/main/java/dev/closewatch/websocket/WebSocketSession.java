@@ -1,0 +1,193 @@
+package dev.closewatch.websocket;
+
+import static java.util.Objects.requireNonNull;
+
+import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.catalog.CloseCode;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * The close-handshake state machine of one relayed WebSocket session (RFC 6455 §7).
+ *
+ * <pre>
+ * OPEN ──first Close frame──▶ CLOSING ──the other side's Close──▶ CLOSED
+ *   └──────── both TCP connections gone ───────▶ one {@link CloseEvent}, exactly once
+ * </pre>
+ *
+ * <p>Rules: an empty Close frame means 1005; TCP gone with no Close frame means 1006 with the
+ * initiator being the side whose TCP went first and the cause {@code fin} or {@code reset}; a
+ * Close frame never answered keeps its code with {@code clean=false}.
+ *
+ * <p>Not thread-safe: both connections of a session live on one event loop, and every method is
+ * called there. The session owns one {@link FrameObserver} per direction.
+ */
+public final class WebSocketSession implements FrameObserver.Listener {
+
+    /** Where the session is in the close handshake. */
+    public enum State { OPEN, CLOSING, CLOSED }
+
+    private final String id;
+    private final String route;
+    private final String client;
+    private final String upstream;
+    private final CloseCatalog catalog;
+    private final SessionListener listener;
+    private final LongSupplier nanoClock;
+    private final Instant openedAt;
+    private final long openedNanos;
+    private final FrameObserver clientToUpstream;
+    private final FrameObserver upstreamToClient;
+
+    private State state = State.OPEN;
+    private int closeCode;
+    private CloseCode closeClassification;
+    private String closeReason = "";
+    private Initiator closeInitiator;
+    private long closeFrameNanos;
+    private long closeHandshakeNanos = -1;
+
+    private final Map<Initiator, Cause> transportCause = new EnumMap<>(Initiator.class);
+    private Initiator firstTransportClosed;
+    private boolean clientClosed;
+    private boolean upstreamClosed;
+    private boolean ended;
+
+    /**
+     * Opens a session: the upstream has just answered 101 Switching Protocols.
+     *
+     * @param nanoClock monotonic clock in nanoseconds ({@code System::nanoTime} outside tests)
+     */
+    public WebSocketSession(String id, String route, String client, String upstream, CloseCatalog catalog,
+                            SessionListener listener, LongSupplier nanoClock) {
+        this.id = requireNonNull(id, "id");
+        this.route = requireNonNull(route, "route");
+        this.client = requireNonNull(client, "client");
+        this.upstream = requireNonNull(upstream, "upstream");
+        this.catalog = requireNonNull(catalog, "catalog");
+        this.listener = requireNonNull(listener, "listener");
+        this.nanoClock = requireNonNull(nanoClock, "nanoClock");
+        this.openedAt = Instant.now();
+        this.openedNanos = nanoClock.getAsLong();
+        this.clientToUpstream = new FrameObserver(Direction.CLIENT_TO_UPSTREAM, catalog, this);
+        this.upstreamToClient = new FrameObserver(Direction.UPSTREAM_TO_CLIENT, catalog, this);
+        listener.onOpen(this);
+    }
+
+    /** The observer for frames travelling {@code direction}. */
+    public FrameObserver observer(Direction direction) {
+        return direction == Direction.CLIENT_TO_UPSTREAM ? clientToUpstream : upstreamToClient;
+    }
+
+    @Override
+    public void onCloseFrame(Direction direction, int code, CloseCode classification, String reason) {
+        Initiator sender = direction.sender();
+        if (state == State.OPEN) {
+            state = State.CLOSING;
+            closeCode = code;
+            closeClassification = classification;
+            closeReason = reason;
+            closeInitiator = sender;
+            closeFrameNanos = nanoClock.getAsLong();
+        } else if (state == State.CLOSING && sender != closeInitiator) {
+            state = State.CLOSED;
+            closeHandshakeNanos = nanoClock.getAsLong() - closeFrameNanos;
+        }
+    }
+
+    @Override
+    public void onViolation(Direction direction, Violation violation) {
+        listener.onViolation(this, direction, violation);
+    }
+
+    /**
+     * Notes why {@code side}'s TCP connection is about to end (e.g. {@link Cause#RESET} on an I/O
+     * error); the first cause noted for a side wins. Without one, a closed connection counts as
+     * {@link Cause#FIN}.
+     */
+    public void transportFailed(Initiator side, Cause cause) {
+        transportCause.putIfAbsent(side, cause);
+    }
+
+    /**
+     * {@code side}'s TCP connection is gone. When both are, the session ends and its
+     * {@link CloseEvent} goes to the listener; later calls do nothing.
+     *
+     * @param side {@link Initiator#CLIENT} or {@link Initiator#UPSTREAM}
+     */
+    public void transportClosed(Initiator side) {
+        if (side == Initiator.PROXY) {
+            throw new IllegalArgumentException("side: proxy (expected: client or upstream)");
+        }
+        if (firstTransportClosed == null) {
+            firstTransportClosed = side;
+        }
+        if (side == Initiator.CLIENT) {
+            clientClosed = true;
+        } else {
+            upstreamClosed = true;
+        }
+        if (clientClosed && upstreamClosed && !ended) {
+            ended = true;
+            listener.onClose(closeEvent());
+        }
+    }
+
+    private CloseEvent closeEvent() {
+        long now = nanoClock.getAsLong();
+        int code;
+        CloseCode classification;
+        Initiator initiator;
+        Cause cause;
+        if (state == State.OPEN) {
+            initiator = firstTransportClosed;
+            cause = transportCause.getOrDefault(initiator, Cause.FIN);
+            code = cause == Cause.TLS_HANDSHAKE ? CloseCatalog.TLS_HANDSHAKE : CloseCatalog.ABNORMAL_CLOSURE;
+            classification = catalog.lookup(code);
+        } else {
+            code = closeCode;
+            classification = closeClassification;
+            initiator = closeInitiator;
+            cause = state == State.CLOSED
+                    ? Cause.CLOSE_HANDSHAKE
+                    : transportCause.getOrDefault(firstTransportClosed, Cause.FIN);
+        }
+        return new CloseEvent(id, route, client, upstream, code, classification, closeReason, initiator,
+                state == State.CLOSED, state != State.OPEN, cause, openedAt,
+                Duration.ofNanos(now - openedNanos),
+                closeHandshakeNanos < 0 ? null : Duration.ofNanos(closeHandshakeNanos),
+                clientToUpstream.totalBytes(), upstreamToClient.totalBytes());
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public String route() {
+        return route;
+    }
+
+    public String client() {
+        return client;
+    }
+
+    public String upstream() {
+        return upstream;
+    }
+
+    public State state() {
+        return state;
+    }
+
+    public Instant openedAt() {
+        return openedAt;
+    }
+
+    /** Whether the session's {@link CloseEvent} has been emitted. */
+    public boolean ended() {
+        return ended;
+    }
+}

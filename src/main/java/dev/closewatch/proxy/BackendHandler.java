@@ -6,10 +6,12 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
+import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -79,15 +81,21 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 address(client.remoteAddress()), address(upstream.remoteAddress()),
                 frontend.settings().catalog(), route.listener(), System::nanoTime);
-        // Upstream first: its encoder must be gone before the client's leftover bytes are relayed to it.
+        // Relays first, then both encoders, and only then the decoders: removing a decoder hands
+        // its leftover bytes (frames read together with the handshake) to the relay, which writes
+        // them to the other channel, where no HTTP encoder may remain.
         ChannelPipeline up = upstream.pipeline();
+        ChannelPipeline down = client.pipeline();
         up.replace(HandlerNames.BACKEND, HandlerNames.RELAY,
                 new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, session, route.meters()));
-        up.remove(HandlerNames.HTTP_CLIENT_CODEC);
-        ChannelPipeline down = client.pipeline();
         down.replace(HandlerNames.FRONTEND, HandlerNames.RELAY,
                 new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, session, route.meters()));
-        down.remove(HandlerNames.HTTP_SERVER_CODEC);
+        HttpClientCodec clientCodec = (HttpClientCodec) up.get(HandlerNames.HTTP_CLIENT_CODEC);
+        HttpServerCodec serverCodec = (HttpServerCodec) down.get(HandlerNames.HTTP_SERVER_CODEC);
+        clientCodec.removeOutboundHandler();
+        serverCodec.removeOutboundHandler();
+        up.remove(clientCodec);
+        down.remove(serverCodec);
         client.flush();
         client.config().setAutoRead(true);
         LOG.debug("[{}] route {} WebSocket session open to {}", client.id(), route.name(), upstream.remoteAddress());

@@ -1,0 +1,114 @@
+package dev.closewatch.testing;
+
+import static org.awaitility.Awaitility.await;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.closewatch.cli.CloseWatchApp;
+import dev.closewatch.config.CloseWatchConfig;
+import dev.closewatch.config.UpstreamConfig;
+import dev.closewatch.observe.CloseLogger;
+import dev.closewatch.websocket.CloseEvent;
+import io.micrometer.core.instrument.Counter;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import org.slf4j.LoggerFactory;
+
+/**
+ * closewatch running in-process on 127.0.0.1 (ephemeral ports) in front of a {@link RawUpstream},
+ * with every close event and close log line captured.
+ */
+public final class ProxyHarness implements AutoCloseable {
+
+    public final RawUpstream upstream;
+    public final CloseWatchApp app;
+    private final LinkedBlockingQueue<CloseEvent> events = new LinkedBlockingQueue<>();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final Logger closeLog = (Logger) LoggerFactory.getLogger(CloseLogger.LOGGER);
+
+    private ProxyHarness(RawUpstream upstream, CloseWatchApp app) {
+        this.upstream = upstream;
+        this.app = app;
+        app.observability().addCloseConsumer(events::add);
+        logs.start();
+        closeLog.addAppender(logs);
+    }
+
+    public static ProxyHarness start() throws Exception {
+        return start(c -> c);
+    }
+
+    /** Starts with the default configuration changed by {@code customize}. */
+    public static ProxyHarness start(UnaryOperator<CloseWatchConfig> customize) throws Exception {
+        RawUpstream upstream = new RawUpstream();
+        CloseWatchConfig config = CloseWatchConfig.defaults().withListen("127.0.0.1:0").withAdmin("127.0.0.1:0")
+                .withUpstream("ws://127.0.0.1:" + upstream.port())
+                .withUpstreamTimeouts(new UpstreamConfig(Duration.ofSeconds(2), Duration.ofSeconds(5)));
+        return new ProxyHarness(upstream, CloseWatchApp.start(customize.apply(config)));
+    }
+
+    public int port() {
+        return app.proxy().address().getPort();
+    }
+
+    public int adminPort() {
+        return app.admin().address().getPort();
+    }
+
+    /** The next close event; fails after 10 s. */
+    public CloseEvent nextEvent() throws InterruptedException {
+        CloseEvent e = events.poll(10, TimeUnit.SECONDS);
+        if (e == null) {
+            throw new AssertionError("no close event within 10 s");
+        }
+        return e;
+    }
+
+    /** Close events not yet taken. */
+    public List<CloseEvent> pendingEvents() {
+        return new ArrayList<>(events);
+    }
+
+    /** Forgets captured events and log lines. */
+    public void clear() {
+        events.clear();
+        logs.list.clear();
+    }
+
+    /** Captured close log lines. */
+    public List<ILoggingEvent> logLines() {
+        return new ArrayList<>(logs.list);
+    }
+
+    /** The close log line of session {@code id}, waiting for it. */
+    public ILoggingEvent logLine(String sessionId) {
+        return await().atMost(Duration.ofSeconds(10)).until(() -> logs.list.stream()
+                .filter(l -> sessionId.equals(kv(l, "session"))).findFirst().orElse(null), l -> l != null);
+    }
+
+    /** The value of key {@code key} in a log line's key-value pairs, or null. */
+    public static Object kv(ILoggingEvent line, String key) {
+        if (line.getKeyValuePairs() == null) {
+            return null;
+        }
+        return line.getKeyValuePairs().stream().filter(p -> p.key.equals(key)).map(p -> p.value).findFirst().orElse(null);
+    }
+
+    /** The count of a counter with exactly these tags (0 if it does not exist yet). */
+    public double count(String name, String... tags) {
+        Counter c = app.registry().find(name).tags(tags).counter();
+        return c == null ? 0 : c.count();
+    }
+
+    @Override
+    public void close() throws Exception {
+        closeLog.detachAppender(logs);
+        app.close();
+        upstream.close();
+    }
+}

@@ -80,16 +80,18 @@ final class NodePeer implements AutoCloseable {
 
     /** Whether {@code node --version} runs and the {@code ws} package is installed in {@link #nodeDir()}. */
     static boolean nodeAvailable() {
-        return whyUnavailable() == null;
+        return Availability.WHY_NOT == null;
     }
 
     /**
-     * Skips the calling test (class, from {@code @BeforeAll}) when node or {@code ws} is missing,
-     * or fails it when running on CI ({@code CI=true} as system property or environment
-     * variable): on CI a missing peer is a broken build, not a reason to skip.
+     * Skips the calling test when node or {@code ws} is missing, or fails it when running on CI
+     * ({@code CI=true} as system property or environment variable): on CI a missing peer is a
+     * broken build, not a reason to skip. Call it from {@code @BeforeEach} so every test is
+     * reported skipped with the reason (an abort in {@code @BeforeAll} leaves no trace in
+     * Surefire's summary).
      */
     static void requireNode() {
-        String why = whyUnavailable();
+        String why = Availability.WHY_NOT;
         if (why == null) {
             return;
         }
@@ -104,6 +106,11 @@ final class NodePeer implements AutoCloseable {
     private static boolean onCi() {
         String value = System.getProperty("CI", System.getenv("CI"));
         return value != null && value.trim().toLowerCase(Locale.ROOT).equals("true");
+    }
+
+    /** Checked once per JVM. */
+    private static final class Availability {
+        static final String WHY_NOT = whyUnavailable();
     }
 
     /** Null if node and {@code ws} are usable, else what is missing. */

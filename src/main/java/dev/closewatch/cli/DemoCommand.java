@@ -59,9 +59,11 @@ final class DemoCommand implements Callable<Integer> {
             System.err.println("closewatch: refusing to start: " + e.getMessage());
             return 2;
         }
+        ch.qos.logback.classic.Logger closeLog = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(dev.closewatch.observe.CloseLogger.LOGGER);
+        ch.qos.logback.classic.Level closeLogLevel = closeLog.getLevel();
         if (!log) {
-            ((ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.closewatch.observe.CloseLogger.LOGGER))
-                    .setLevel(ch.qos.logback.classic.Level.OFF);
+            closeLog.setLevel(ch.qos.logback.classic.Level.OFF);
         }
         try (CloseWatchApp app = CloseWatchApp.start(config);
              TrafficMix traffic = new TrafficMix(URI.create("ws://127.0.0.1:" + app.proxy().address().getPort() + "/demo"))) {
@@ -83,6 +85,7 @@ final class DemoCommand implements Callable<Integer> {
                     + traffic.failures());
         } finally {
             upstream.close();
+            closeLog.setLevel(closeLogLevel);
         }
         return 0;
     }

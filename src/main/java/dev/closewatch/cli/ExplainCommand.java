@@ -53,7 +53,7 @@ final class ExplainCommand implements Callable<Integer> {
 
     static void print(PrintStream out, int code, CloseCode e) {
         out.println(title(code, e));
-        out.println("  Range:            " + e.rangeText() + " (" + e.reference() + ")");
+        out.println("  Range:            " + e.rangeText() + "; defined in " + e.reference());
         out.println("  Category:         " + e.category().label() + ", severity " + e.severity().label()
                 + ", metric label code=\"" + e.label() + "\"");
         out.println("  May be sent:      " + (e.onWire()

@@ -247,6 +247,11 @@ public final class FrameObserver {
         if (length == 0) {
             return "";
         }
+        if (payloadOffset > MAX_CONTROL_PAYLOAD) {
+            // Already a CONTROL_FRAME_TOO_BIG; the cut at 125 bytes may split a character, so the
+            // kept part says nothing about the sender's UTF-8.
+            return new String(closePayload, 2, length, StandardCharsets.UTF_8);
+        }
         CharsetDecoder strict = StandardCharsets.UTF_8.newDecoder()
                 .onMalformedInput(CodingErrorAction.REPORT)
                 .onUnmappableCharacter(CodingErrorAction.REPORT);

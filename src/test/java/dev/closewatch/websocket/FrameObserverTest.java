@@ -58,7 +58,7 @@ class FrameObserverTest {
     // Payload lengths and length encodings (§5.2)
     // ---------------------------------------------------------------------------------------
 
-    @ParameterizedTest(name = "{0}, payload {1} bytes")
+    @ParameterizedTest(name = "payload {0} bytes")
     @ValueSource(ints = {0, 1, 125, 126, 127, 65535, 65536})
     void shouldCountBinaryFramesOfEveryLengthEncodingUnmasked(int length) {
         shouldCountDataFramesOfLength(U2C, length);

@@ -49,6 +49,7 @@ public final class CloseWatchApp implements AutoCloseable {
                 .withCustomCodes(config.codes().stream().map(CustomCodeConfig::toCloseCode).toList());
         PrometheusMeterRegistry registry = Registries.prometheus();
         Observability observability = new Observability(registry, new CloseLogger(config.log().normalLevel()));
+        observability.publishCatalog(catalog);
         ProxyServer proxy = ProxyServer.start(config, catalog, observability);
         AdminServer admin;
         try {

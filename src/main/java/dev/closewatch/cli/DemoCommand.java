@@ -31,6 +31,18 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--rate", paramLabel = "N", defaultValue = "20", description = "sessions started per second (default: ${DEFAULT-VALUE})")
     int rate;
 
+    @Option(names = "--storm-after", paramLabel = "SECONDS",
+            description = "inject a storm of 1006 Abnormal Closures (TCP drops) after this many seconds")
+    Integer stormAfter;
+
+    @Option(names = "--storm-duration", paramLabel = "SECONDS", defaultValue = "60",
+            description = "how long the storm lasts (default: ${DEFAULT-VALUE})")
+    int stormDuration;
+
+    @Option(names = "--storm-rate", paramLabel = "N", defaultValue = "40",
+            description = "abnormal closures per second during the storm (default: ${DEFAULT-VALUE})")
+    int stormRate;
+
     @Option(names = "--log", description = "also print the close log lines (they are quiet by default so the table stays readable)")
     boolean log;
 
@@ -74,6 +86,9 @@ final class DemoCommand implements Callable<Integer> {
                     + "; metrics at http://" + app.admin().address().getHostString() + ":"
                     + app.admin().address().getPort() + "/metrics");
             traffic.start(rate);
+            if (stormAfter != null) {
+                traffic.startStorm(stormAfter, stormDuration, stormRate);
+            }
             boolean terminal = System.console() != null && !log;
             long started = System.nanoTime();
             while (duration == null || (System.nanoTime() - started) / 1_000_000_000L < duration) {

@@ -48,6 +48,27 @@ public final class TrafficMix implements AutoCloseable {
         scheduler.scheduleAtFixedRate(this::startOne, 0, period, TimeUnit.MICROSECONDS);
     }
 
+    /**
+     * Starts a storm of abnormal closures after {@code delaySeconds}: {@code sessionsPerSecond}
+     * extra sessions a second for {@code durationSeconds}, each ended by a TCP drop with no Close
+     * frame (alternately by the upstream and by the client), so closewatch records 1006s.
+     */
+    public void startStorm(int delaySeconds, int durationSeconds, int sessionsPerSecond) {
+        long period = Math.max(1, 1_000_000 / Math.max(1, sessionsPerSecond));
+        Scenario upstreamDrop = Scenario.MIX.stream().filter(s -> "drop".equals(s.command())).findFirst().orElseThrow();
+        Scenario clientDrop = Scenario.MIX.stream().filter(s -> s.clientClose() < 0).findFirst().orElseThrow();
+        AtomicLong stormCount = new AtomicLong();
+        var storm = scheduler.scheduleAtFixedRate(() -> {
+            if (inFlight.tryAcquire()) {
+                Scenario s = stormCount.getAndIncrement() % 2 == 0 ? upstreamDrop : clientDrop;
+                run(s).whenComplete((v, e) -> inFlight.release());
+            }
+        }, TimeUnit.SECONDS.toMicros(delaySeconds), period, TimeUnit.MICROSECONDS);
+        scheduler.schedule(() -> storm.cancel(false), delaySeconds + (long) durationSeconds, TimeUnit.SECONDS);
+        LOG.info("demo: a storm of {} abnormal closures/s starts in {} s and lasts {} s", sessionsPerSecond,
+                delaySeconds, durationSeconds);
+    }
+
     /** Sessions that failed to open or finish (e.g. the proxy is down). */
     public long failures() {
         return failures.get();

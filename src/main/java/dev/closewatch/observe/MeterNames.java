@@ -20,6 +20,10 @@ public final class MeterNames {
     public static final String FRAMES = "closewatch.frames";
     public static final String BYTES = "closewatch.bytes";
     public static final String PROTOCOL_VIOLATIONS = "closewatch.protocol.violations";
+    /** 1006 ends by who dropped TCP and how: {@code closewatch_abnormal_closures_total{route,initiator,cause}}. */
+    public static final String ABNORMAL_CLOSURES = "closewatch.abnormal.closures";
+    /** The catalog as an info metric: {@code closewatch_close_code_info{code,name,category,severity,remedy} 1}. */
+    public static final String CLOSE_CODE_INFO = "closewatch.close.code.info";
 
     public static final String TAG_ROUTE = "route";
     public static final String TAG_CODE = "code";
@@ -30,6 +34,9 @@ public final class MeterNames {
     public static final String TAG_DIRECTION = "direction";
     public static final String TAG_OPCODE = "opcode";
     public static final String TAG_VIOLATION = "violation";
+    public static final String TAG_NAME = "name";
+    public static final String TAG_SEVERITY = "severity";
+    public static final String TAG_REMEDY = "remedy";
 
     private MeterNames() {
     }

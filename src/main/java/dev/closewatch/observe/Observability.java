@@ -34,6 +34,28 @@ public final class Observability {
         this.closeLogger = requireNonNull(closeLogger, "closeLogger");
     }
 
+    /**
+     * Publishes the catalog as {@code closewatch_close_code_info{code,name,category,severity,remedy} 1},
+     * one series per metric label value, so dashboards can join names and remedies onto
+     * {@code closewatch_closes_total} by {@code code}.
+     */
+    public void publishCatalog(dev.closewatch.catalog.CloseCatalog catalog) {
+        java.util.List<dev.closewatch.catalog.CloseCode> all = new java.util.ArrayList<>(catalog.entries());
+        all.addAll(catalog.ranges());
+        java.util.Set<String> seen = new java.util.HashSet<>();
+        for (dev.closewatch.catalog.CloseCode c : all) {
+            if (!seen.add(c.label())) {
+                continue;
+            }
+            io.micrometer.core.instrument.Gauge.builder(MeterNames.CLOSE_CODE_INFO, () -> 1)
+                    .description("The close-code catalog: name, category, severity and remedy per code label")
+                    .tags(MeterNames.TAG_CODE, c.label(), MeterNames.TAG_NAME, c.name(),
+                            MeterNames.TAG_CATEGORY, c.category().label(), MeterNames.TAG_SEVERITY, c.severity().label(),
+                            MeterNames.TAG_REMEDY, c.remedy())
+                    .register(registry);
+        }
+    }
+
     /** The registry the meters live in. */
     public MeterRegistry registry() {
         return registry;
@@ -70,7 +92,7 @@ public final class Observability {
 
             @Override
             public void onClose(CloseEvent event) {
-                meters.sessionClosed(event.classification(), event.initiator(), event.duration(),
+                meters.sessionClosed(event.classification(), event.initiator(), event.cause().label(), event.duration(),
                         event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());
                 closeLogger.log(event);
                 for (Consumer<CloseEvent> consumer : closeConsumers) {

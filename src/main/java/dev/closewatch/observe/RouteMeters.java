@@ -60,6 +60,7 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final Map<CloseKey, Counter> closes = new ConcurrentHashMap<>();
     private final Map<Category, Timer> sessionDuration = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> upgrades = new ConcurrentHashMap<>();
+    private final Map<String, Counter> abnormal = new ConcurrentHashMap<>();
     private final Map<UpstreamFailure, Counter> connectFailures = new ConcurrentHashMap<>();
 
     private record CloseKey(String code, Category category, Initiator initiator) {
@@ -98,6 +99,9 @@ public final class RouteMeters implements FrameObserver.CountSink {
         closeHandshakeDuration = Timer.builder(CLOSE_HANDSHAKE_DURATION)
                 .description("Time from the first Close frame to the answering Close frame")
                 .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(routeTags).register(registry);
+        for (UpstreamFailure f : UpstreamFailure.values()) {
+            upstreamFailure0(f);
+        }
         for (Initiator i : Initiator.values()) {
             incomplete.put(i, Counter.builder(CLOSE_HANDSHAKES_INCOMPLETE)
                     .description("Sessions whose first Close frame was never answered before TCP closed")
@@ -115,9 +119,16 @@ public final class RouteMeters implements FrameObserver.CountSink {
         opened.increment();
     }
 
-    void sessionClosed(CloseCode classification, Initiator initiator, Duration duration,
+    void sessionClosed(CloseCode classification, Initiator initiator, String cause, Duration duration,
                        Duration closeHandshake, boolean incompleteHandshake) {
         active.decrementAndGet();
+        if (classification.category() == Category.ABNORMAL) {
+            abnormal.computeIfAbsent(initiator.label() + "|" + cause, k -> Counter.builder(ABNORMAL_CLOSURES)
+                            .description("1006 Abnormal Closures (no Close frame) by who dropped TCP and how")
+                            .tags(routeTags.and(TAG_INITIATOR, initiator.label(), TAG_CAUSE, cause))
+                            .register(registry))
+                    .increment();
+        }
         Category category = classification.category();
         closes.computeIfAbsent(new CloseKey(classification.label(), category, initiator),
                 k -> Counter.builder(CLOSES)
@@ -170,9 +181,12 @@ public final class RouteMeters implements FrameObserver.CountSink {
 
     /** Counts an upstream that could not be reached or did not answer. */
     public void upstreamFailure(UpstreamFailure cause) {
-        connectFailures.computeIfAbsent(cause, c -> Counter.builder(UPSTREAM_CONNECT_FAILURES)
-                        .description("Upstream connections that failed or did not answer in time")
-                        .tags(routeTags.and(TAG_CAUSE, c.label())).register(registry))
-                .increment();
+        upstreamFailure0(cause).increment();
+    }
+
+    private Counter upstreamFailure0(UpstreamFailure cause) {
+        return connectFailures.computeIfAbsent(cause, c -> Counter.builder(UPSTREAM_CONNECT_FAILURES)
+                .description("Upstream connections that failed or did not answer in time")
+                .tags(routeTags.and(TAG_CAUSE, c.label())).register(registry));
     }
 }

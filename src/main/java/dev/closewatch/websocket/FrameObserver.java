@@ -68,6 +68,11 @@ public final class FrameObserver {
     private boolean inFragmentedMessage;
     private boolean closeSent;
 
+    private long maxFramePayload;
+    private boolean oversized;
+    private boolean oversizedStop;
+    private int resumeIndex;
+
     private final long[] frameCounts = new long[Opcode.COUNT];
     private long byteCount;
     private long totalBytes;
@@ -83,15 +88,42 @@ public final class FrameObserver {
         this.listener = requireNonNull(listener, "listener");
     }
 
+    /** Returned by {@link #observe(ByteBuf, int, boolean)} when it read every byte it was given. */
+    public static final int NO_STOP = -1;
+
     /**
      * Reads the readable bytes of {@code buf}, the next bytes of the stream, without changing
      * its indices or reference count.
      */
     public void observe(ByteBuf buf) {
-        int i = buf.readerIndex();
+        int from = buf.readerIndex();
+        while (from >= 0 && from < buf.writerIndex()) {
+            from = observe(buf, from, false) == NO_STOP ? -1 : resumeIndex;
+        }
+    }
+
+    /**
+     * Reads {@code buf} from index {@code from} to its writer index, stopping early:
+     * <ul>
+     *   <li>at the end of the current frame, if {@code stopAtFrameEnd} (so the caller can inject a
+     *       frame of its own at a frame boundary, RFC 6455 §5.4); if the observer is at a frame
+     *       boundary already, it stops at {@code from} without reading;</li>
+     *   <li>before a frame whose payload exceeds the {@linkplain #maxFramePayload(long) limit}.</li>
+     * </ul>
+     * Never changes the buffer's indices or reference count.
+     *
+     * @return {@link #NO_STOP} if every byte was read; else the index before which the bytes
+     *         belong to complete frames (forwardable), with {@link #resumeIndex()} telling where
+     *         reading continues and {@link #stoppedOnOversizedFrame()} why it stopped
+     */
+    public int observe(ByteBuf buf, int from, boolean stopAtFrameEnd) {
+        oversizedStop = false;
+        if (stopAtFrameEnd && atFrameBoundary()) {
+            resumeIndex = from;
+            return from;
+        }
+        int i = from;
         final int end = buf.writerIndex();
-        byteCount += end - i;
-        totalBytes += end - i;
         while (i < end) {
             if (payloadRemaining > 0) {
                 int n = (int) Math.min(payloadRemaining, end - i);
@@ -102,27 +134,80 @@ public final class FrameObserver {
                 payloadRemaining -= n;
                 if (payloadRemaining == 0) {
                     frameComplete();
+                    if (stopAtFrameEnd) {
+                        return stopAt(i, i, from);
+                    }
                 }
                 continue;
             }
+            int frameStart = i - headerLength;
             if (headerLength == 0 && end - i >= 2) {
                 int needed = headerSize(buf.getByte(i + 1));
                 if (end - i >= needed) {
                     startFrame(buf, i);
                     i += needed;
+                } else {
+                    header[headerLength++] = buf.getByte(i++);
                     continue;
                 }
-            }
-            header[headerLength++] = buf.getByte(i++);
-            if (headerLength == 2) {
-                headerNeeded = headerSize(header[1]);
-            }
-            if (headerLength == headerNeeded) {
+            } else {
+                header[headerLength++] = buf.getByte(i++);
+                if (headerLength == 2) {
+                    headerNeeded = headerSize(header[1]);
+                }
+                if (headerLength < headerNeeded) {
+                    continue;
+                }
                 startFrame(headerView, 0);
                 headerLength = 0;
                 headerNeeded = 2;
             }
+            if (oversized) {
+                oversized = false;
+                oversizedStop = true;
+                return stopAt(Math.max(frameStart, from), i, from);
+            }
+            if (payloadRemaining == 0 && stopAtFrameEnd) {
+                return stopAt(i, i, from);
+            }
         }
+        byteCount += end - from;
+        totalBytes += end - from;
+        return NO_STOP;
+    }
+
+    private int stopAt(int forwardable, int resume, int from) {
+        byteCount += resume - from;
+        totalBytes += resume - from;
+        resumeIndex = resume;
+        return forwardable;
+    }
+
+    /** Where reading continues after {@link #observe(ByteBuf, int, boolean)} stopped early. */
+    public int resumeIndex() {
+        return resumeIndex;
+    }
+
+    /**
+     * Whether the last {@link #observe(ByteBuf, int, boolean)} stopped before a frame over the
+     * limit; its header has been read (the returned index is where it starts, or the buffer's
+     * start if the header began in an earlier buffer).
+     */
+    public boolean stoppedOnOversizedFrame() {
+        return oversizedStop;
+    }
+
+    /** Whether the stream is between frames: no header or payload in progress. */
+    public boolean atFrameBoundary() {
+        return payloadRemaining == 0 && headerLength == 0;
+    }
+
+    /**
+     * Sets the largest payload, in bytes, that a frame may have before
+     * {@link #observe(ByteBuf, int, boolean)} stops on it; 0 (the default) for no limit.
+     */
+    public void maxFramePayload(long bytes) {
+        this.maxFramePayload = bytes;
     }
 
     private static int headerSize(byte secondByte) {
@@ -158,6 +243,9 @@ public final class FrameObserver {
         }
         Opcode kind = Opcode.ofWire(opcode);
         frameCounts[kind.ordinal()]++;
+        if (maxFramePayload > 0 && length > maxFramePayload) {
+            oversized = true;
+        }
         checkRules(kind, fin, length);
         payloadOffset = 0;
         payloadRemaining = length;

@@ -4,41 +4,52 @@ import dev.closewatch.admin.AdminServer;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.CustomCodeConfig;
-import dev.closewatch.config.HostPort;
+import dev.closewatch.config.LogConfig;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.Observability;
+import dev.closewatch.observe.RecentCloses;
 import dev.closewatch.observe.Registries;
 import dev.closewatch.proxy.ProxyServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 
 /**
  * A running closewatch: the catalog (with the configuration's own codes), the Prometheus
- * registry, the proxy listener and the admin server, started together and closed together.
+ * registry, the rate-limited close log, the recent-closes ring, the proxy listener and the admin
+ * server, started together and closed together.
  */
 public final class CloseWatchApp implements AutoCloseable {
 
     private final CloseCatalog catalog;
     private final PrometheusMeterRegistry registry;
+    private final CloseLogger closeLogger;
     private final Observability observability;
+    private final RecentCloses recentCloses;
     private final ProxyServer proxy;
     private final AdminServer admin;
 
-    private CloseWatchApp(CloseCatalog catalog, PrometheusMeterRegistry registry, Observability observability,
-                          ProxyServer proxy, AdminServer admin) {
+    private CloseWatchApp(CloseCatalog catalog, PrometheusMeterRegistry registry, CloseLogger closeLogger,
+                          Observability observability, RecentCloses recentCloses, ProxyServer proxy,
+                          AdminServer admin) {
         this.catalog = catalog;
         this.registry = registry;
+        this.closeLogger = closeLogger;
         this.observability = observability;
+        this.recentCloses = recentCloses;
         this.proxy = proxy;
         this.admin = admin;
     }
 
     /**
-     * Starts closewatch on a validated configuration.
+     * Starts closewatch on a validated configuration. The admin server reports ready until
+     * {@link #setReadiness} says otherwise, and {@code POST /admin/drain} answers 501 until
+     * {@link #setDrainHook} gives it something to run.
      *
-     * @throws IOException          if the admin address cannot be bound
-     * @throws InterruptedException if interrupted while binding
+     * @throws IllegalArgumentException if {@code config} does not validate
+     * @throws IOException              if the admin address cannot be bound
+     * @throws InterruptedException     if interrupted while binding
      */
     public static CloseWatchApp start(CloseWatchConfig config) throws IOException, InterruptedException {
         List<String> errors = config.validate();
@@ -48,17 +59,29 @@ public final class CloseWatchApp implements AutoCloseable {
         CloseCatalog catalog = CloseCatalog.loadDefault()
                 .withCustomCodes(config.codes().stream().map(CustomCodeConfig::toCloseCode).toList());
         PrometheusMeterRegistry registry = Registries.prometheus();
-        Observability observability = new Observability(registry, new CloseLogger(config.log().normalLevel()));
+        LogConfig.RateLimit rateLimit = config.log().rateLimit();
+        CloseLogger closeLogger = CloseLogger.start(config.log().normalLevel(), rateLimit.linesPerSecond(),
+                rateLimit.burst(), rateLimit.summaryInterval());
+        Observability observability = new Observability(registry, closeLogger);
         observability.publishCatalog(catalog);
-        ProxyServer proxy = ProxyServer.start(config, catalog, observability);
-        AdminServer admin;
+        RecentCloses recentCloses = new RecentCloses(config.admin().recentCloses());
+        observability.addCloseConsumer(recentCloses);
+        ProxyServer proxy;
         try {
-            admin = AdminServer.start(HostPort.parse(config.admin().listen()), registry);
-        } catch (IOException | RuntimeException e) {
-            proxy.close();
+            proxy = ProxyServer.start(config, catalog, observability);
+        } catch (Throwable e) { // also the BindException Netty throws sneakily
+            closeLogger.close();
             throw e;
         }
-        return new CloseWatchApp(catalog, registry, observability, proxy, admin);
+        AdminServer admin;
+        try {
+            admin = AdminServer.start(config.admin(), registry, catalog, observability, recentCloses);
+        } catch (Throwable e) {
+            proxy.close();
+            closeLogger.close();
+            throw e;
+        }
+        return new CloseWatchApp(catalog, registry, closeLogger, observability, recentCloses, proxy, admin);
     }
 
     public CloseCatalog catalog() {
@@ -73,6 +96,11 @@ public final class CloseWatchApp implements AutoCloseable {
         return observability;
     }
 
+    /** The most recent close events, as {@code /api/closes} serves them. */
+    public RecentCloses recentCloses() {
+        return recentCloses;
+    }
+
     public ProxyServer proxy() {
         return proxy;
     }
@@ -81,10 +109,28 @@ public final class CloseWatchApp implements AutoCloseable {
         return admin;
     }
 
+    /**
+     * Sets what {@code /readyz} reports (200 {@code ready} while true, 503 {@code draining} once
+     * false); {@code () -> true} until called. Evaluated on an admin thread per request.
+     */
+    public void setReadiness(BooleanSupplier readiness) {
+        admin.setReadiness(readiness);
+    }
+
+    /**
+     * Sets what {@code POST /admin/drain} runs (then answers 202); it must start the drain and
+     * return, not wait for it. Until called, the endpoint answers 501.
+     */
+    public void setDrainHook(Runnable drainHook) {
+        admin.setDrainHook(drainHook);
+    }
+
+    /** Closes the admin server, then the proxy, then writes the last suppressed-line summaries. */
     @Override
     public void close() {
         admin.close();
         proxy.close();
+        closeLogger.close();
         registry.close();
     }
 }

@@ -63,8 +63,7 @@ final class DemoCommand implements Callable<Integer> {
                         "The client kept a session open past its token's lifetime.",
                         "Refresh the token and reconnect."));
             }
-            config = new CloseWatchConfig(config.listen(), config.admin(), config.upstream(), config.limits(),
-                    config.routes(), config.log(), codes);
+            config = config.withCodes(codes);
             config = ProxyOptions.validated(config, options.source());
         } catch (ConfigException e) {
             upstream.close();

@@ -10,9 +10,12 @@ import java.util.List;
  * naming its key path and what was expected.
  *
  * @param listen   proxy listen address, {@code HOST:PORT}
+ * @param tls      TLS for the client leg ({@code wss://}); null for plain {@code ws://}
  * @param admin    admin server settings
  * @param upstream upstream timeouts
- * @param limits   HTTP parsing limits for the opening handshake
+ * @param limits   connection, handshake and frame limits
+ * @param keepalive dead-peer detection: Ping interval and timeout, idle timeout, TCP keepalive
+ * @param drain    graceful drain on SIGTERM or {@code POST /admin/drain}
  * @param routes   at least one route; a request goes to the route with the longest matching
  *                 {@code path_prefix}
  * @param log      close-log settings
@@ -20,9 +23,12 @@ import java.util.List;
  */
 public record CloseWatchConfig(
         String listen,
+        TlsConfig tls,
         AdminConfig admin,
         UpstreamConfig upstream,
         LimitsConfig limits,
+        KeepaliveConfig keepalive,
+        DrainConfig drain,
         List<RouteConfig> routes,
         LogConfig log,
         List<CustomCodeConfig> codes) {
@@ -33,7 +39,9 @@ public record CloseWatchConfig(
         listen = listen == null ? DEFAULT_LISTEN : listen;
         admin = admin == null ? new AdminConfig(null) : admin;
         upstream = upstream == null ? new UpstreamConfig(null, null) : upstream;
-        limits = limits == null ? new LimitsConfig(null, null) : limits;
+        limits = limits == null ? new LimitsConfig(null, null, null, null, null) : limits;
+        keepalive = keepalive == null ? new KeepaliveConfig(null, null, null, null, null) : keepalive;
+        drain = drain == null ? new DrainConfig(null, null, null) : drain;
         routes = routes == null ? List.of() : List.copyOf(routes);
         log = log == null ? new LogConfig(null) : log;
         codes = codes == null ? List.of() : List.copyOf(codes);
@@ -41,7 +49,7 @@ public record CloseWatchConfig(
 
     /** The defaults, with no route (give one with {@link #withUpstream(String)}). */
     public static CloseWatchConfig defaults() {
-        return new CloseWatchConfig(null, null, null, null, null, null, null);
+        return new CloseWatchConfig(null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The problems in this configuration, each {@code key.path: 'value' (expected: ...)}; empty if valid. */
@@ -51,6 +59,51 @@ public record CloseWatchConfig(
         check(errors, "admin.listen", () -> HostPort.parse(admin.listen()));
         positive(errors, "upstream.connect_timeout", upstream.connectTimeout());
         positive(errors, "upstream.response_timeout", upstream.responseTimeout());
+        positive(errors, "upstream.failure_backoff", upstream.failureBackoff());
+        positive(errors, "limits.handshake_timeout", limits.handshakeTimeout());
+        positive(errors, "drain.timeout", drain.timeout());
+        if (limits.maxConnections() < 0) {
+            errors.add("limits.max_connections: " + limits.maxConnections() + " (expected: >= 0; 0 = unlimited)");
+        }
+        if (limits.maxFrameSize() < 0) {
+            errors.add("limits.max_frame_size: " + limits.maxFrameSize() + " (expected: >= 0 bytes; 0 = unlimited)");
+        }
+        if (drain.closeCode() != 1012 && drain.closeCode() != 1001) {
+            errors.add("drain.close_code: " + drain.closeCode() + " (expected: 1012 or 1001)");
+        }
+        if (drain.reason().getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 123) {
+            errors.add("drain.reason: too long (expected: at most 123 bytes of UTF-8, RFC 6455 §5.5)");
+        }
+        if (keepalive.pingInterval().isNegative() || keepalive.pingTimeout().isNegative() || keepalive.idleTimeout().isNegative()) {
+            errors.add("keepalive: negative duration (expected: >= 0; 0 = off)");
+        }
+        if (!keepalive.pingTimeout().isZero() && keepalive.pingInterval().isZero()) {
+            errors.add("keepalive.ping_timeout: " + keepalive.pingTimeout() + " (expected: ping_interval set too, so clients are asked to answer)");
+        }
+        if (!keepalive.pingTimeout().isZero() && keepalive.pingTimeout().compareTo(keepalive.pingInterval()) <= 0) {
+            errors.add("keepalive.ping_timeout: " + keepalive.pingTimeout() + " (expected: > ping_interval " + keepalive.pingInterval() + ")");
+        }
+        if (keepalive.idleCloseCode() < 1000 || keepalive.idleCloseCode() > 4999
+                || (keepalive.idleCloseCode() >= 1004 && keepalive.idleCloseCode() <= 1006)
+                || (keepalive.idleCloseCode() >= 1015 && keepalive.idleCloseCode() < 3000)) {
+            errors.add("keepalive.idle_close_code: " + keepalive.idleCloseCode() + " (expected: a code that may be sent, e.g. 1001)");
+        }
+        if (tls != null) {
+            boolean pem = tls.cert() != null || tls.key() != null;
+            if (pem == (tls.pkcs12() != null)) {
+                errors.add("tls: (expected: either cert and key, or pkcs12)");
+            } else if (pem && (tls.cert() == null || tls.key() == null)) {
+                errors.add("tls: (expected: both cert and key)");
+            }
+            for (String[] f : new String[][] {{"tls.cert", tls.cert()}, {"tls.key", tls.key()}, {"tls.pkcs12", tls.pkcs12()}}) {
+                if (f[1] != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(f[1]))) {
+                    errors.add(f[0] + ": '" + f[1] + "' (expected: a readable file)");
+                }
+            }
+        }
+        if (upstream.tls().ca() != null && !java.nio.file.Files.isReadable(java.nio.file.Path.of(upstream.tls().ca()))) {
+            errors.add("upstream.tls.ca: '" + upstream.tls().ca() + "' (expected: a readable PEM file)");
+        }
         if (limits.maxHeaderSize() < 1024) {
             errors.add("limits.max_header_size: " + limits.maxHeaderSize() + " (expected: >= 1024 bytes)");
         }
@@ -74,10 +127,41 @@ public record CloseWatchConfig(
             if (!r.pathPrefix().startsWith("/")) {
                 errors.add(at + ".path_prefix: '" + r.pathPrefix() + "' (expected: a path starting with /)");
             }
-            check(errors, at + ".upstream", () -> UpstreamUri.parse(r.upstream()));
+            if (r.upstream() != null && !r.upstreams().isEmpty()) {
+                errors.add(at + ": both upstream and upstreams (expected: one of them)");
+            } else if (r.allUpstreams().isEmpty()) {
+                errors.add(at + ".upstream: (expected: ws://HOST:PORT[/path], or a list under upstreams)");
+            }
+            List<String> ups = r.allUpstreams();
+            for (int j = 0; j < ups.size(); j++) {
+                String u = ups.get(j);
+                check(errors, at + (r.upstreams().isEmpty() ? ".upstream" : ".upstreams[" + j + "]"), () -> UpstreamUri.parse(u));
+            }
+            if (r.host() != null && !r.host().matches("[A-Za-z0-9.-]{1,253}")) {
+                errors.add(at + ".host: '" + r.host() + "' (expected: a host name without port, e.g. chat.example.com)");
+            }
         }
         if (log.normalLevel() == null) {
             errors.add("log.normal_level: (expected: one of trace, debug, info, warn, error)");
+        }
+        if (admin.token() != null && !admin.token().matches("[A-Za-z0-9._~+/-]{16,}=*")) {
+            errors.add("admin.token: <hidden, " + admin.token().length() + " characters> (expected: at least 16 of"
+                    + " A-Z a-z 0-9 - . _ ~ + /, a bearer token as in RFC 6750)");
+        }
+        if (admin.recentCloses() < 1 || admin.recentCloses() > 100_000) {
+            errors.add("admin.recent_closes: " + admin.recentCloses() + " (expected: 1-100000)");
+        }
+        if (admin.maxStreams() < 0 || admin.maxStreams() > 1024) {
+            errors.add("admin.max_streams: " + admin.maxStreams() + " (expected: 0-1024; 0 = no /api/closes/stream)");
+        }
+        if (log.rateLimit().linesPerSecond() < 0) {
+            errors.add("log.rate_limit.lines_per_second: " + log.rateLimit().linesPerSecond() + " (expected: >= 0; 0 = unlimited)");
+        }
+        if (log.rateLimit().burst() < 1) {
+            errors.add("log.rate_limit.burst: " + log.rateLimit().burst() + " (expected: >= 1)");
+        }
+        if (log.rateLimit().summaryInterval().compareTo(Duration.ofSeconds(1)) < 0) {
+            errors.add("log.rate_limit.summary_interval: " + log.rateLimit().summaryInterval() + " (expected: >= 1s)");
         }
         for (int i = 0; i < codes.size(); i++) {
             codes.get(i).validate("codes[" + i + "]", errors);
@@ -101,27 +185,61 @@ public record CloseWatchConfig(
 
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
-        return new CloseWatchConfig(listen, admin, upstream, limits, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
     }
 
     /** A copy whose admin server listens on {@code adminListen}. */
     public CloseWatchConfig withAdmin(String adminListen) {
-        return new CloseWatchConfig(listen, new AdminConfig(adminListen), upstream, limits, routes, log, codes);
+        return withAdminConfig(new AdminConfig(adminListen, admin.token(), admin.recentCloses(), admin.maxStreams()));
+    }
+
+    /** A copy with other admin settings. */
+    public CloseWatchConfig withAdminConfig(AdminConfig admin) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
     }
 
     /** A copy with one route, {@code default}, for every path, to {@code upstreamUri}. */
     public CloseWatchConfig withUpstream(String upstreamUri) {
-        return new CloseWatchConfig(listen, admin, upstream, limits,
-                List.of(new RouteConfig("default", "/", upstreamUri)), log, codes);
+        return withRoutes(List.of(new RouteConfig("default", "/", null, upstreamUri, null)));
     }
 
-    /** A copy with other upstream timeouts. */
-    public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig timeouts) {
-        return new CloseWatchConfig(listen, admin, timeouts, limits, routes, log, codes);
+    /** A copy with these routes. */
+    public CloseWatchConfig withRoutes(List<RouteConfig> routes) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with other upstream settings. */
+    public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig upstream) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with other limits. */
+    public CloseWatchConfig withLimits(LimitsConfig limits) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with other keepalive settings. */
+    public CloseWatchConfig withKeepalive(KeepaliveConfig keepalive) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with other drain settings. */
+    public CloseWatchConfig withDrain(DrainConfig drain) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with client-leg TLS. */
+    public CloseWatchConfig withTls(TlsConfig tls) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
     }
 
     /** A copy with another close-log setting. */
     public CloseWatchConfig withLog(LogConfig log) {
-        return new CloseWatchConfig(listen, admin, upstream, limits, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+    }
+
+    /** A copy with these custom close codes. */
+    public CloseWatchConfig withCodes(List<CustomCodeConfig> codes) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
     }
 }

@@ -1,15 +1,31 @@
 package dev.closewatch.config;
 
+import java.util.List;
+
 /**
  * One route.
  *
  * @param name       the {@code route} label on every metric; never taken from the request
  * @param pathPrefix requests whose path starts with it go here (default {@code /})
- * @param upstream   {@code ws://HOST:PORT[/path]}
+ * @param host       only requests whose Host header names this host (port ignored, case
+ *                   insensitive) match; null for any host. A route with a host wins over one
+ *                   without.
+ * @param upstream   {@code ws://HOST:PORT[/path]} or {@code wss://…}; or use {@code upstreams}
+ * @param upstreams  several upstreams, used round-robin; a connect failure tries the next one,
+ *                   and a failed upstream is skipped for {@code upstream.failure_backoff}
  */
-public record RouteConfig(String name, String pathPrefix, String upstream) {
+public record RouteConfig(String name, String pathPrefix, String host, String upstream, List<String> upstreams) {
 
     public RouteConfig {
         pathPrefix = pathPrefix == null ? "/" : pathPrefix;
+        upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);
+    }
+
+    /** The upstreams of this route, in configured order. */
+    public List<String> allUpstreams() {
+        if (!upstreams.isEmpty()) {
+            return upstreams;
+        }
+        return upstream == null ? List.of() : List.of(upstream);
     }
 }

@@ -4,13 +4,14 @@ import java.net.URI;
 import java.net.URISyntaxException;
 
 /**
- * An upstream written {@code ws://HOST:PORT[/path]}. The path, if any, is prefixed to every
- * request path forwarded to this upstream.
+ * An upstream written {@code ws://HOST:PORT[/path]} or {@code wss://HOST:PORT[/path]}. The path,
+ * if any, is prefixed to every request path forwarded to this upstream.
  *
  * @param address where to connect
  * @param path    prefix without a trailing slash; "" for none
+ * @param tls     whether to speak TLS to it ({@code wss://} or {@code https://})
  */
-public record UpstreamUri(HostPort address, String path) {
+public record UpstreamUri(HostPort address, String path, boolean tls) {
 
     /**
      * Parses {@code ws://HOST:PORT[/path]} (also {@code http://}, the same on the wire).
@@ -18,7 +19,7 @@ public record UpstreamUri(HostPort address, String path) {
      * @throws IllegalArgumentException with a message naming what was expected
      */
     public static UpstreamUri parse(String text) {
-        String expected = " (expected: ws://HOST:PORT[/path], e.g. ws://127.0.0.1:9000)";
+        String expected = " (expected: ws://HOST:PORT[/path] or wss://HOST:PORT[/path], e.g. ws://127.0.0.1:9000)";
         if (text == null || text.isBlank()) {
             throw new IllegalArgumentException("''" + expected);
         }
@@ -29,10 +30,8 @@ public record UpstreamUri(HostPort address, String path) {
             throw new IllegalArgumentException("'" + text + "'" + expected);
         }
         String scheme = uri.getScheme();
-        if ("wss".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme)) {
-            throw new IllegalArgumentException("'" + text + "' (TLS upstreams are not supported yet; expected: ws://HOST:PORT[/path])");
-        }
-        if (!"ws".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
+        boolean tls = "wss".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme);
+        if (!tls && !"ws".equalsIgnoreCase(scheme) && !"http".equalsIgnoreCase(scheme)) {
             throw new IllegalArgumentException("'" + text + "'" + expected);
         }
         if (uri.getHost() == null || uri.getPort() <= 0) {
@@ -46,7 +45,7 @@ public record UpstreamUri(HostPort address, String path) {
         if (host.startsWith("[") && host.endsWith("]")) {
             host = host.substring(1, host.length() - 1);
         }
-        return new UpstreamUri(new HostPort(host, uri.getPort()), path);
+        return new UpstreamUri(new HostPort(host, uri.getPort()), path, tls);
     }
 
     /** The request target to send upstream for a client request target. */
@@ -56,6 +55,6 @@ public record UpstreamUri(HostPort address, String path) {
 
     @Override
     public String toString() {
-        return "ws://" + address + path;
+        return (tls ? "wss://" : "ws://") + address + path;
     }
 }

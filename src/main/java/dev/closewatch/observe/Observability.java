@@ -17,8 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Where session events end up: per-route meters, the close log line, and any registered
- * close-event consumers (the demo's live table, the admin API's ring, tests).
+ * Where session events end up: per-route meters, the close log line, the {@link OpenSessions}
+ * table, and any registered close-event consumers (the demo's live table, the admin API's
+ * {@link RecentCloses} ring and event stream, tests).
  */
 public final class Observability {
 
@@ -28,6 +29,7 @@ public final class Observability {
     private final CloseLogger closeLogger;
     private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final List<Consumer<CloseEvent>> closeConsumers = new CopyOnWriteArrayList<>();
+    private final OpenSessions openSessions = new OpenSessions();
 
     public Observability(MeterRegistry registry, CloseLogger closeLogger) {
         this.registry = requireNonNull(registry, "registry");
@@ -54,6 +56,16 @@ public final class Observability {
                             MeterNames.TAG_REMEDY, c.remedy())
                     .register(registry);
         }
+    }
+
+    /** The close log line writer. */
+    public CloseLogger closeLogger() {
+        return closeLogger;
+    }
+
+    /** The sessions open now, on every route. */
+    public OpenSessions openSessions() {
+        return openSessions;
     }
 
     /** The registry the meters live in. */
@@ -83,6 +95,7 @@ public final class Observability {
             @Override
             public void onOpen(WebSocketSession session) {
                 meters.sessionOpened();
+                openSessions.opened(session);
             }
 
             @Override
@@ -94,6 +107,7 @@ public final class Observability {
             public void onClose(CloseEvent event) {
                 meters.sessionClosed(event.classification(), event.initiator(), event.cause().label(), event.duration(),
                         event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());
+                openSessions.closed(event);
                 closeLogger.log(event);
                 for (Consumer<CloseEvent> consumer : closeConsumers) {
                     try {

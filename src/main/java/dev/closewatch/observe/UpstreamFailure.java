@@ -18,7 +18,9 @@ public enum UpstreamFailure {
     /** The upstream accepted the request but sent no response head in time (answered 504). */
     RESPONSE_TIMEOUT,
     /** The upstream closed or reset the connection before a complete response head. */
-    CLOSED_EARLY;
+    CLOSED_EARLY,
+    /** The TLS handshake with a {@code wss://} upstream failed (e.g. its certificate did not verify). */
+    TLS_HANDSHAKE;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

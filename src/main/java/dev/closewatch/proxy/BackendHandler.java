@@ -78,18 +78,22 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private void switchToRelay(ChannelHandlerContext ctx) {
         Route route = frontend.route();
         Channel upstream = ctx.channel();
+        ProxySettings settings = frontend.settings();
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 address(client.remoteAddress()), address(upstream.remoteAddress()),
-                frontend.settings().catalog(), route.listener(), System::nanoTime);
+                settings.catalog(), route.listener(), System::nanoTime);
+        SessionControl control = new SessionControl(session, client, upstream, settings);
+        long maxFrame = settings.limits().maxFrameSize();
+        RelayHandler upstreamToClient = new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, control, route.meters(), maxFrame);
+        RelayHandler clientToUpstream = new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, control, route.meters(), maxFrame);
+        control.start(clientToUpstream, upstreamToClient);
         // Relays first, then both encoders, and only then the decoders: removing a decoder hands
         // its leftover bytes (frames read together with the handshake) to the relay, which writes
         // them to the other channel, where no HTTP encoder may remain.
         ChannelPipeline up = upstream.pipeline();
         ChannelPipeline down = client.pipeline();
-        up.replace(HandlerNames.BACKEND, HandlerNames.RELAY,
-                new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, session, route.meters()));
-        down.replace(HandlerNames.FRONTEND, HandlerNames.RELAY,
-                new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, session, route.meters()));
+        up.replace(HandlerNames.BACKEND, HandlerNames.RELAY, upstreamToClient);
+        down.replace(HandlerNames.FRONTEND, HandlerNames.RELAY, clientToUpstream);
         HttpClientCodec clientCodec = (HttpClientCodec) up.get(HandlerNames.HTTP_CLIENT_CODEC);
         HttpServerCodec serverCodec = (HttpServerCodec) down.get(HandlerNames.HTTP_SERVER_CODEC);
         clientCodec.removeOutboundHandler();
@@ -98,6 +102,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         down.remove(serverCodec);
         client.flush();
         client.config().setAutoRead(true);
+        settings.sessions().add(control);
+        if (settings.draining().get()) {
+            control.drain();
+        }
         LOG.debug("[{}] route {} WebSocket session open to {}", client.id(), route.name(), upstream.remoteAddress());
     }
 

@@ -1,6 +1,12 @@
 package dev.closewatch.proxy;
 
+import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.config.UpstreamUri;
+import dev.closewatch.observe.RequestRejections.Reason;
 import dev.closewatch.observe.UpstreamFailure;
+import dev.closewatch.websocket.Cause;
+import dev.closewatch.websocket.CloseEvent;
+import dev.closewatch.websocket.Initiator;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
@@ -9,13 +15,13 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
-import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
@@ -26,6 +32,8 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
@@ -34,41 +42,87 @@ import java.net.SocketAddress;
 import java.net.UnknownHostException;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
+import java.util.List;
+import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The client side of a proxied connection during HTTP (RFC 6455 §4.1 opening handshake, and plain
- * HTTP/1.1 requests): picks the route, connects the upstream on this channel's event loop,
- * forwards the request with {@code X-Forwarded-*} headers, answers 502 when the upstream cannot
- * be reached and 504 when it does not answer in time. The {@link BackendHandler} relays the
- * response and, on a 101, switches both channels to {@link RelayHandler}s.
+ * HTTP/1.1 requests): enforces the connection and handshake limits, picks the route, connects an
+ * upstream on this channel's event loop (round-robin, the next upstream on a connect failure),
+ * forwards the request with {@code X-Forwarded-*} headers, answers 502 when no upstream can be
+ * reached and 504 when it does not answer in time. The {@link BackendHandler} relays the response
+ * and, on a 101, switches both channels to {@link RelayHandler}s.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(FrontendHandler.class);
 
     private final ProxySettings settings;
+    private final boolean clientTls;
     private final Queue<HttpObject> pending = new ArrayDeque<>();
     private Channel client;
     private Channel backend;
+    private UpstreamUri connectedUpstream;
     private boolean connecting;
+    private boolean counted;
+    private boolean overLimit;
     private Route route;
     private boolean upgradeRequest;
     private boolean awaitingResponse;
+    private boolean requestSeen;
     private ScheduledFuture<?> responseTimeout;
+    private ScheduledFuture<?> handshakeTimeout;
 
-    FrontendHandler(ProxySettings settings) {
+    FrontendHandler(ProxySettings settings, boolean clientTls) {
         this.settings = settings;
+        this.clientTls = clientTls;
     }
 
     @Override
     public void channelActive(ChannelHandlerContext ctx) {
         client = ctx.channel();
+        counted = true;
+        int open = settings.connections().incrementAndGet();
+        int max = settings.limits().maxConnections();
+        overLimit = max > 0 && open > max;
+        handshakeTimeout = ctx.executor().schedule(() -> {
+            if (!requestSeen && client.isActive()) {
+                reject(Reason.HANDSHAKE_TIMEOUT, "closewatch: no complete request within "
+                        + settings.limits().handshakeTimeout().toMillis() + " ms");
+            }
+        }, settings.limits().handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
         ctx.fireChannelActive();
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
+            // RFC 6455 §7.4.1: 1015 — the TLS handshake with the client failed.
+            LOG.info("[{}] TLS handshake with client {} failed: {}", ctx.channel().id(), ctx.channel().remoteAddress(),
+                    done.cause().toString());
+            openFailed(settings.routes().fallback(), Initiator.CLIENT, "-");
+            ctx.close();
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
+    }
+
+    /** Records a 1015 for a would-be session whose TLS handshake failed. */
+    private void openFailed(Route target, Initiator initiator, String upstreamAddress) {
+        CloseCatalog catalog = settings.catalog();
+        target.listener().onOpenFailed(new CloseEvent(client.id().asShortText(), target.name(),
+                BackendHandler.address(client.remoteAddress()), upstreamAddress, CloseCatalog.TLS_HANDSHAKE,
+                catalog.lookup(CloseCatalog.TLS_HANDSHAKE), "", initiator, false, false, Cause.TLS_HANDSHAKE,
+                Instant.now(), Duration.ZERO, null, 0, 0));
     }
 
     @Override
@@ -85,11 +139,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(obj);
             return;
         }
-        if (obj instanceof LastHttpContent) {
-            if (upgradeRequest) {
-                // RFC 6455 §4.1: the client waits for the answer; read nothing until it comes.
-                ctx.channel().config().setAutoRead(false);
-            }
+        if (obj instanceof LastHttpContent && upgradeRequest) {
+            // RFC 6455 §4.1: the client waits for the answer; read nothing until it comes.
+            ctx.channel().config().setAutoRead(false);
         }
         if (backend != null && !connecting) {
             backend.write(obj, backend.voidPromise());
@@ -106,43 +158,62 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     /** Returns false if the request was answered here (and released). */
     private boolean startRequest(ChannelHandlerContext ctx, HttpRequest request) {
+        requestSeen = true;
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+            handshakeTimeout = null;
+        }
         DecoderResult result = request.decoderResult();
+        Reason rejection = null;
+        String detail = null;
+        Route selected = null;
         if (result.isFailure()) {
             Throwable cause = result.cause();
-            HttpResponseStatus status = cause instanceof TooLongHttpHeaderException
-                    ? HttpResponseStatus.REQUEST_HEADER_FIELDS_TOO_LARGE
-                    : cause instanceof TooLongHttpLineException ? HttpResponseStatus.REQUEST_URI_TOO_LONG
-                    : HttpResponseStatus.BAD_REQUEST;
-            LOG.info("[{}] rejected request from {}: {} ({})", ctx.channel().id(), ctx.channel().remoteAddress(),
-                    status, cause.getMessage());
+            rejection = cause instanceof TooLongHttpHeaderException ? Reason.HEADER_TOO_LARGE
+                    : cause instanceof TooLongHttpLineException ? Reason.URI_TOO_LONG : Reason.MALFORMED;
+            detail = "closewatch: " + HttpResponseStatus.valueOf(rejection.status()).reasonPhrase().toLowerCase(Locale.ROOT)
+                    + ": " + cause.getMessage();
+        } else if (overLimit) {
+            rejection = Reason.MAX_CONNECTIONS;
+            detail = "closewatch: too many connections (limits.max_connections " + settings.limits().maxConnections() + ")";
+        } else if (settings.draining().get() && backend == null) {
+            rejection = Reason.DRAINING;
+            detail = "closewatch: shutting down";
+        } else {
+            selected = settings.routes().select(request.headers().get(HttpHeaderNames.HOST), request.uri());
+            if (selected == null) {
+                rejection = Reason.NO_ROUTE;
+                detail = "closewatch: no route for this host and path";
+            } else if (route != null && selected != route && backend != null) {
+                // One upstream connection per client connection: a keep-alive request for another
+                // route is refused rather than silently sent to the wrong upstream.
+                rejection = Reason.MISDIRECTED;
+                detail = "closewatch: this connection is bound to route " + route.name() + "; open a new connection";
+            }
+        }
+        if (rejection != null) {
             route = null;
             ReferenceCountUtil.release(request);
-            respondAndClose(status, "closewatch: " + status.reasonPhrase().toLowerCase() + ": " + cause.getMessage());
-            return false;
-        }
-        Route selected = settings.routes().select(request.uri());
-        if (selected == null) {
-            route = null;
-            ReferenceCountUtil.release(request);
-            respondAndClose(HttpResponseStatus.NOT_FOUND, "closewatch: no route for this path");
-            return false;
-        }
-        if (route != null && selected != route && backend != null) {
-            // One upstream connection per client connection: a keep-alive request for another
-            // route is refused rather than silently sent to the wrong upstream.
-            ReferenceCountUtil.release(request);
-            respondAndClose(HttpResponseStatus.MISDIRECTED_REQUEST,
-                    "closewatch: this connection is bound to route " + route.name() + "; open a new connection");
+            reject(rejection, detail);
             return false;
         }
         route = selected;
         upgradeRequest = isWebSocketUpgrade(request.headers());
-        request.setUri(route.upstream().target(request.uri()));
         addForwardedHeaders(request.headers());
         if (backend == null && !connecting) {
-            connect(ctx);
+            connect(route.upstreams().candidates(), 0);
+        }
+        if (connectedUpstream != null) {
+            request.setUri(connectedUpstream.target(request.uri()));
         }
         return true;
+    }
+
+    private void reject(Reason reason, String detail) {
+        settings.rejections().rejected(reason);
+        LOG.info("[{}] rejected request from {}: {} {} ({})", client.id(), client.remoteAddress(), reason.status(),
+                reason.label(), detail);
+        respondAndClose(HttpResponseStatus.valueOf(reason.status()), detail);
     }
 
     static boolean isWebSocketUpgrade(HttpHeaders headers) {
@@ -155,55 +226,106 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         String ip = remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(remote);
         String prior = headers.get("X-Forwarded-For");
         headers.set("X-Forwarded-For", prior == null ? ip : prior + ", " + ip);
-        headers.set("X-Forwarded-Proto", "http");
+        headers.set("X-Forwarded-Proto", clientTls ? "https" : "http");
         String host = headers.get(HttpHeaderNames.HOST);
         if (host != null) {
             headers.set("X-Forwarded-Host", host);
         }
     }
 
-    private void connect(ChannelHandlerContext ctx) {
+    /** Connects {@code candidates.get(index)}; on failure the next, then 502. */
+    private void connect(List<UpstreamUri> candidates, int index) {
         connecting = true;
         client.config().setAutoRead(false);
-        Route target = route;
+        UpstreamUri target = candidates.get(index);
+        Route forRoute = route;
         Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(settings.transport().socketChannel())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
-                .handler(new io.netty.channel.ChannelInitializer<Channel>() {
+                .option(ChannelOption.SO_KEEPALIVE, settings.keepalive().tcpKeepalive())
+                .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        if (target.tls()) {
+                            ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
+                        }
                         ch.pipeline()
                                 .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
                                 .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
                     }
                 });
-        ChannelFuture f = bootstrap.connect(target.upstream().address().toSocketAddress());
+        ChannelFuture f = bootstrap.connect(target.address().toSocketAddress());
         backend = f.channel();
         f.addListener((ChannelFutureListener) future -> {
-            connecting = false;
             if (!future.isSuccess()) {
+                UpstreamFailure failure = classify(future.cause());
+                forRoute.meters().upstreamFailure(failure);
+                forRoute.upstreams().failed(target);
+                LOG.warn("[{}] route {} upstream {}: {} ({})", client.id(), forRoute.name(), target.address(),
+                        failure.label(), future.cause().toString());
                 backend = null;
-                upstreamFailed(classify(future.cause()), future.cause().toString());
+                if (index + 1 < candidates.size() && client.isActive()) {
+                    connect(candidates, index + 1);
+                } else {
+                    connecting = false;
+                    upstreamFailed(failure, future.cause().toString(), false);
+                }
                 return;
             }
             if (!client.isActive()) {
                 future.channel().close();
                 return;
             }
-            HttpObject obj;
-            while ((obj = pending.poll()) != null) {
-                backend.write(obj, backend.voidPromise());
-                if (obj instanceof LastHttpContent) {
-                    requestSent();
-                }
-            }
-            backend.flush();
-            if (!awaitingResponse || !upgradeRequest) {
-                client.config().setAutoRead(true);
+            if (target.tls()) {
+                future.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
+                    if (hs.isSuccess()) {
+                        connected(target);
+                    } else {
+                        connecting = false;
+                        forRoute.upstreams().failed(target);
+                        LOG.warn("[{}] route {} upstream {}: TLS handshake failed ({})", client.id(), forRoute.name(),
+                                target.address(), hs.cause().toString());
+                        if (upgradeRequest) {
+                            openFailed(forRoute, Initiator.UPSTREAM, target.address().toString());
+                        }
+                        upstreamFailed(UpstreamFailure.TLS_HANDSHAKE, hs.cause().toString(), true);
+                    }
+                });
+            } else {
+                connected(target);
             }
         });
+    }
+
+    private SslHandler upstreamTlsHandler(Channel ch, UpstreamUri target) {
+        SslHandler handler = settings.upstreamTls().newHandler(ch.alloc(), target.address().host(), target.address().port());
+        SSLEngine engine = handler.engine();
+        SSLParameters params = engine.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        engine.setSSLParameters(params);
+        return handler;
+    }
+
+    private void connected(UpstreamUri target) {
+        connecting = false;
+        connectedUpstream = target;
+        route.upstreams().succeeded(target);
+        HttpObject obj;
+        while ((obj = pending.poll()) != null) {
+            if (obj instanceof HttpRequest request) {
+                request.setUri(target.target(request.uri()));
+            }
+            backend.write(obj, backend.voidPromise());
+            if (obj instanceof LastHttpContent) {
+                requestSent();
+            }
+        }
+        backend.flush();
+        if (!awaitingResponse || !upgradeRequest) {
+            client.config().setAutoRead(true);
+        }
     }
 
     private static UpstreamFailure classify(Throwable cause) {
@@ -228,7 +350,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (backend != null) {
                     backend.close();
                 }
-                upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, "no response within " + settings.responseTimeout());
+                route.meters().upstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
+                upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, "no response within " + settings.responseTimeout(), false);
             }
         }, timeout, TimeUnit.NANOSECONDS);
     }
@@ -250,26 +373,30 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** The upstream connection ended before or while a response was due. */
     void upstreamClosedEarly() {
         if (awaitingResponse) {
-            upstreamFailed(UpstreamFailure.CLOSED_EARLY, "upstream closed the connection before answering");
-        } else {
+            route.meters().upstreamFailure(UpstreamFailure.CLOSED_EARLY);
+            upstreamFailed(UpstreamFailure.CLOSED_EARLY, "upstream closed the connection before answering", false);
+        } else if (!connecting) {
             RelayHandler.closeOnFlush(client);
         }
     }
 
-    /** Answers 502, or 504 for {@link UpstreamFailure#RESPONSE_TIMEOUT}, counts it, and closes. */
-    private void upstreamFailed(UpstreamFailure failure, String detail) {
+    /**
+     * Answers 502, or 504 for {@link UpstreamFailure#RESPONSE_TIMEOUT}, and closes; counts the
+     * failed upgrade. The upstream failure itself is counted where it happened.
+     */
+    private void upstreamFailed(UpstreamFailure failure, String detail, boolean countFailure) {
         responseStarted();
         releasePending();
         HttpResponseStatus status = failure == UpstreamFailure.RESPONSE_TIMEOUT
                 ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
-        route.meters().upstreamFailure(failure);
+        if (countFailure) {
+            route.meters().upstreamFailure(failure);
+        }
         if (upgradeRequest) {
             route.meters().upgrade(status.code());
         }
-        LOG.warn("[{}] route {} upstream {}: {} -> {} ({})", client.id(), route.name(), route.upstream().address(),
-                failure.label(), status.code(), detail);
-        respondAndClose(status, "closewatch: upstream " + route.upstream().address() + " " + failure.label()
-                .replace('_', ' ') + " (route " + route.name() + ")");
+        LOG.warn("[{}] route {}: {} -> {} ({})", client.id(), route.name(), failure.label(), status.code(), detail);
+        respondAndClose(status, "closewatch: route " + route.name() + ": upstream " + failure.label().replace('_', ' '));
     }
 
     void upgradeRelayed() {
@@ -286,10 +413,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     boolean upgradeRequest() {
         return upgradeRequest;
-    }
-
-    Channel backend() {
-        return backend;
     }
 
     ProxySettings settings() {
@@ -332,7 +455,26 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     @Override
+    public void handlerRemoved(ChannelHandlerContext ctx) {
+        // Replaced by a RelayHandler after a 101: the connection stays counted until it closes.
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
+        if (counted && ctx.channel().isActive()) {
+            counted = false;
+            ctx.channel().closeFuture().addListener(f -> settings.connections().decrementAndGet());
+        }
+    }
+
+    @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (counted) {
+            counted = false;
+            settings.connections().decrementAndGet();
+        }
+        if (handshakeTimeout != null) {
+            handshakeTimeout.cancel(false);
+        }
         releasePending();
         responseStarted();
         if (backend != null) {

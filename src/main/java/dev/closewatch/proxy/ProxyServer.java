@@ -6,8 +6,11 @@ import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.config.RouteConfig;
+import dev.closewatch.config.TlsConfig;
+import dev.closewatch.config.UpstreamTlsConfig;
 import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.observe.Observability;
+import dev.closewatch.observe.RequestRejections;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -18,16 +21,34 @@ import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.ApplicationProtocolConfig;
+import io.netty.handler.ssl.ApplicationProtocolNames;
+import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.net.InetSocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.KeyManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The proxy listener: accepts clients, relays WebSocket handshakes and sessions to the routes'
- * upstreams, and records every session end through {@link Observability}.
+ * The proxy listener: accepts clients ({@code ws://}, or {@code wss://} with {@code tls}),
+ * relays WebSocket handshakes and sessions to the routes' upstreams, and records every session
+ * end through {@link Observability}. {@link #drain()} closes it gracefully.
  *
  * <p>One acceptor thread and one worker event loop per core; each client connection and its
  * upstream connection share one worker event loop.
@@ -35,6 +56,7 @@ import org.slf4j.LoggerFactory;
 public final class ProxyServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
+    private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
 
     private final Transport transport;
     private final EventLoopGroup boss;
@@ -58,19 +80,27 @@ public final class ProxyServer implements AutoCloseable {
      * @param catalog       classifies close codes (with the configuration's custom codes)
      * @param observability where metrics, logs and close events go
      * @throws InterruptedException if interrupted while binding
-     * @throws java.net.BindException (sneakily, from Netty) if the address is in use
+     * @throws IOException          if a TLS certificate, key or CA file cannot be read or used
      */
     public static ProxyServer start(CloseWatchConfig config, CloseCatalog catalog, Observability observability)
-            throws InterruptedException {
+            throws InterruptedException, IOException {
         requireNonNull(config, "config");
+        long backoff = config.upstream().failureBackoff().toNanos();
         List<Route> routes = new ArrayList<>();
+        boolean anyTlsUpstream = false;
         for (RouteConfig rc : config.routes()) {
-            routes.add(new Route(rc.name(), rc.pathPrefix(), UpstreamUri.parse(rc.upstream()),
+            List<UpstreamUri> ups = rc.allUpstreams().stream().map(UpstreamUri::parse).toList();
+            anyTlsUpstream |= ups.stream().anyMatch(UpstreamUri::tls);
+            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
                     observability.route(rc.name()), observability.sessionListener(rc.name())));
         }
+        SslContext serverTls = config.tls() == null ? null : serverTls(config.tls());
+        SslContext upstreamTls = anyTlsUpstream ? upstreamTls(config.upstream().tls()) : null;
         Transport transport = Transport.best();
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
-                config.upstream().connectTimeout(), config.upstream().responseTimeout());
+                config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
+                config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
+                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean());
         EventLoopGroup boss = transport.newGroup(1);
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         int maxLine = config.limits().maxInitialLineLength();
@@ -82,12 +112,16 @@ public final class ProxyServer implements AutoCloseable {
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
+                    .childOption(ChannelOption.SO_KEEPALIVE, config.keepalive().tcpKeepalive())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            if (serverTls != null) {
+                                ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
+                            }
                             ch.pipeline()
                                     .addLast(HandlerNames.HTTP_SERVER_CODEC, new HttpServerCodec(maxLine, maxHeader, 8192))
-                                    .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings));
+                                    .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings, serverTls != null));
                         }
                     })
                     .bind(listen.toSocketAddress()).sync().channel();
@@ -96,14 +130,61 @@ public final class ProxyServer implements AutoCloseable {
                 new NettyAllocatorMetrics(provider).bindTo(observability.registry());
             }
             ProxyServer server = new ProxyServer(transport, boss, workers, listener, settings);
-            LOG.info("closewatch proxy listening on {} ({} transport); routes: {}", server.address(), transport.name(),
-                    routes.stream().map(r -> r.name() + " " + r.pathPrefix() + " -> " + r.upstream()).toList());
+            LOG.info("closewatch proxy listening on {}://{} ({} transport); routes: {}", serverTls == null ? "ws" : "wss",
+                    server.address(), transport.name(), routes.stream().map(r -> r.name() + " "
+                            + (r.host() == null ? "" : r.host()) + r.pathPrefix() + " -> " + r.upstreams().all()).toList());
             return server;
         } catch (InterruptedException | RuntimeException e) {
             boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    private static SslContext serverTls(TlsConfig tls) throws IOException {
+        SslContextBuilder builder;
+        if (tls.pkcs12() != null) {
+            try (InputStream in = new FileInputStream(tls.pkcs12())) {
+                char[] password = tls.password() == null ? new char[0] : tls.password().toCharArray();
+                KeyStore store = KeyStore.getInstance("PKCS12");
+                store.load(in, password);
+                KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+                kmf.init(store, password);
+                builder = SslContextBuilder.forServer(kmf);
+            } catch (GeneralSecurityException e) {
+                throw new IOException("tls.pkcs12: '" + tls.pkcs12() + "' cannot be used: " + e.getMessage(), e);
+            }
+        } else {
+            try {
+                builder = SslContextBuilder.forServer(new File(tls.cert()), new File(tls.key()), tls.password());
+            } catch (IllegalArgumentException e) {
+                throw new IOException("tls.cert/tls.key: '" + tls.cert() + "', '" + tls.key() + "' cannot be used: "
+                        + e.getMessage(), e);
+            }
+        }
+        return builder.protocols(TLS_PROTOCOLS)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1))
+                .build();
+    }
+
+    private static SslContext upstreamTls(UpstreamTlsConfig tls) throws IOException {
+        SslContextBuilder builder = SslContextBuilder.forClient().protocols(TLS_PROTOCOLS)
+                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
+                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1));
+        if (tls.insecure()) {
+            LOG.warn("upstream.tls.insecure is set: upstream certificates are NOT verified (test setups only)");
+            builder.trustManager(InsecureTrustManagerFactory.INSTANCE);
+        } else if (tls.ca() != null) {
+            try {
+                builder.trustManager(new File(tls.ca()));
+            } catch (IllegalArgumentException e) {
+                throw new IOException("upstream.tls.ca: '" + tls.ca() + "' cannot be used: " + e.getMessage(), e);
+            }
+        }
+        return builder.build();
     }
 
     /** The bound listen address (with the real port when the configuration asked for port 0). */
@@ -114,6 +195,48 @@ public final class ProxyServer implements AutoCloseable {
     /** The socket transport in use: {@code epoll} or {@code nio}. */
     public String transportName() {
         return transport.name();
+    }
+
+    /** Sessions open now. */
+    public int openSessions() {
+        return settings.sessions().size();
+    }
+
+    /** Whether a drain has started. */
+    public boolean draining() {
+        return settings.draining().get();
+    }
+
+    /**
+     * Starts a graceful drain and returns at once: stops accepting, and sends every open session a
+     * Close frame from the proxy ({@code drain.close_code}, at a frame boundary); sessions that
+     * have not finished their close handshake by {@code drain.timeout} are closed. Idempotent.
+     */
+    public void drain() {
+        if (!settings.draining().compareAndSet(false, true)) {
+            return;
+        }
+        LOG.info("closewatch draining: {} open session(s), closing with {} within {}", settings.sessions().size(),
+                settings.drain().closeCode(), settings.drain().timeout());
+        listener.close();
+        for (SessionControl control : Set.copyOf(settings.sessions())) {
+            control.eventLoop().execute(control::drain);
+        }
+    }
+
+    /**
+     * Drains and waits until every session has ended, or {@code drain.timeout} plus a second.
+     *
+     * @return the number of sessions still open when it gave up (0 when all ended)
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public int drainAndAwait() throws InterruptedException {
+        drain();
+        long deadline = System.nanoTime() + settings.drain().timeout().plus(Duration.ofSeconds(1)).toNanos();
+        while (!settings.sessions().isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(20); // polling a set that event loops empty; no condition to wait on here
+        }
+        return settings.sessions().size();
     }
 
     /** Stops accepting, closes every connection and waits for the event loops to end. */

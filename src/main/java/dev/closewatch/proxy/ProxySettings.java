@@ -1,17 +1,35 @@
 package dev.closewatch.proxy;
 
 import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.config.DrainConfig;
+import dev.closewatch.config.KeepaliveConfig;
+import dev.closewatch.config.LimitsConfig;
+import dev.closewatch.observe.RequestRejections;
+import io.netty.handler.ssl.SslContext;
 import java.time.Duration;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * What every connection handler of one proxy shares; immutable.
+ * What every connection handler of one proxy shares.
  *
  * @param transport       socket transport for upstream connections
  * @param catalog         classifies close codes
  * @param routes          route table
- * @param connectTimeout  upstream TCP connect limit (502 past it)
+ * @param connectTimeout  upstream TCP connect limit (next upstream, then 502, past it)
  * @param responseTimeout limit from the request's end to the upstream's response head (504 past it)
+ * @param limits          connection, handshake and frame limits
+ * @param keepalive       Ping, idle and TCP keepalive settings
+ * @param drain           graceful-drain settings (also the deadline of any close the proxy starts)
+ * @param upstreamTls     client-side TLS context for {@code wss://} upstreams, or null if none is configured
+ * @param rejections      counts requests the proxy answers itself
+ * @param sessions        open sessions, for drain
+ * @param connections     client connections open now
+ * @param draining        set once a drain starts
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
-                     Duration responseTimeout) {
+                     Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                     SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
+                     AtomicInteger connections, AtomicBoolean draining) {
 }

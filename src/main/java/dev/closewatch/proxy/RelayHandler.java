@@ -5,7 +5,6 @@ import dev.closewatch.websocket.Cause;
 import dev.closewatch.websocket.Direction;
 import dev.closewatch.websocket.FrameObserver;
 import dev.closewatch.websocket.Initiator;
-import dev.closewatch.websocket.WebSocketSession;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -21,8 +20,12 @@ import org.slf4j.LoggerFactory;
  * Raw relay of one direction after the 101 (RFC 6455 §5): forwards the very {@link ByteBuf}s it
  * reads to the peer channel, after showing them to the direction's {@link FrameObserver}.
  * Flushes once per read batch; stops reading when the peer is not writable and resumes on
- * {@code channelWritabilityChanged}. Installed on both channels of a session, which share one
- * event loop, so nothing here needs a lock.
+ * {@code channelWritabilityChanged}.
+ *
+ * <p>Frames of the proxy's own (Ping, Close) are {@linkplain #inject injected} at a frame
+ * boundary of this direction, never inside a passing frame; after a Close is injected, the rest of
+ * this direction is read (to see the endpoint's answering Close) but no longer relayed. Both
+ * channels of a session share one event loop, so nothing here needs a lock.
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
 
@@ -31,32 +34,82 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final Direction inbound;
     private final Initiator side;
     private final Channel peer;
-    private final WebSocketSession session;
     private final FrameObserver observer;
     private final RouteMeters meters;
+    private final SessionControl control;
+    private final boolean trackActivity;
+    private boolean limited;
+
+    private ByteBuf pendingInjection;
+    private boolean pendingIsClose;
+    private boolean discarding;
 
     /**
      * @param inbound the direction of the bytes this channel reads
      * @param peer    the channel they are forwarded to
      */
-    RelayHandler(Direction inbound, Channel peer, WebSocketSession session, RouteMeters meters) {
+    RelayHandler(Direction inbound, Channel peer, SessionControl control, RouteMeters meters, long maxFramePayload) {
         this.inbound = inbound;
         this.side = inbound.sender();
         this.peer = peer;
-        this.session = session;
-        this.observer = session.observer(inbound);
+        this.control = control;
+        this.observer = control.session().observer(inbound);
         this.meters = meters;
+        this.trackActivity = control.tracksActivity();
+        this.limited = maxFramePayload > 0;
+        observer.maxFramePayload(maxFramePayload);
     }
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf buf)) {
-            // Only a codec left in the pipeline by mistake could send anything else.
             LOG.warn("[{}] {} relay dropped unexpected {}", ctx.channel().id(), inbound.label(), msg.getClass().getName());
             ReferenceCountUtil.release(msg);
             return;
         }
-        observer.observe(buf);
+        if (trackActivity) {
+            control.activity(side);
+        }
+        if (!discarding && pendingInjection == null && !limited) {
+            observer.observe(buf);
+            forward(ctx, buf);
+            return;
+        }
+        readCarefully(ctx, buf);
+        control.afterRead();
+    }
+
+    /** The slow path: an injection is waiting for a frame boundary, a frame-size limit applies, or we discard. */
+    private void readCarefully(ChannelHandlerContext ctx, ByteBuf buf) {
+        int from = buf.readerIndex();
+        int end = buf.writerIndex();
+        try {
+            while (from < end) {
+                if (discarding) {
+                    observer.observe(buf.slice(from, end - from));
+                    return;
+                }
+                int stop = observer.observe(buf, from, pendingInjection != null);
+                if (stop == FrameObserver.NO_STOP) {
+                    forward(ctx, buf.retainedSlice(from, end - from));
+                    return;
+                }
+                if (stop > from) {
+                    forward(ctx, buf.retainedSlice(from, stop - from));
+                }
+                if (observer.stoppedOnOversizedFrame()) {
+                    control.frameTooBig(inbound, !observer.oversizedHeaderSplit());
+                } else {
+                    writePending();
+                }
+                from = observer.resumeIndex();
+            }
+        } finally {
+            buf.release();
+        }
+    }
+
+    private void forward(ChannelHandlerContext ctx, ByteBuf buf) {
         if (!peer.isActive()) {
             buf.release();
             return;
@@ -64,6 +117,68 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         peer.write(buf, peer.voidPromise());
         if (!peer.isWritable()) {
             ctx.channel().config().setAutoRead(false);
+        }
+    }
+
+    /**
+     * Writes a frame of the proxy's own to the peer at the next frame boundary of this direction
+     * (now, if the stream is between frames). A pending Ping gives way to a Close.
+     *
+     * @param frame   a complete frame; ownership passes here
+     * @param isClose after a Close nothing more of this direction is relayed
+     */
+    void inject(ByteBuf frame, boolean isClose) {
+        if (discarding || !peer.isActive() || (pendingInjection != null && pendingIsClose)) {
+            frame.release();
+            return;
+        }
+        if (pendingInjection != null) {
+            pendingInjection.release();
+            pendingInjection = null;
+        }
+        if (observer.atFrameBoundary()) {
+            peer.writeAndFlush(frame, peer.voidPromise());
+            if (isClose) {
+                startDiscarding();
+            }
+        } else {
+            pendingInjection = frame;
+            pendingIsClose = isClose;
+        }
+    }
+
+    /**
+     * Writes a frame now: this direction stopped right before an oversized frame, which is a frame
+     * boundary for the peer even though the observer is inside that frame.
+     */
+    void injectAtStop(ByteBuf frame) {
+        if (discarding || !peer.isActive()) {
+            frame.release();
+        } else {
+            peer.writeAndFlush(frame, peer.voidPromise());
+        }
+        startDiscarding();
+    }
+
+    private void writePending() {
+        ByteBuf frame = pendingInjection;
+        pendingInjection = null;
+        if (frame != null) {
+            peer.write(frame, peer.voidPromise());
+            if (pendingIsClose) {
+                startDiscarding();
+            }
+        }
+    }
+
+    /** From now on this direction is observed but not relayed. */
+    void startDiscarding() {
+        discarding = true;
+        limited = false;
+        observer.maxFramePayload(0);
+        if (pendingInjection != null) {
+            pendingInjection.release();
+            pendingInjection = null;
         }
     }
 
@@ -84,15 +199,18 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelInactive(ChannelHandlerContext ctx) {
+        if (pendingInjection != null) {
+            pendingInjection.release();
+            pendingInjection = null;
+        }
         observer.drainCounts(meters);
-        session.transportClosed(side);
-        closeOnFlush(peer);
+        control.transportClosed(side);
     }
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof IOException) {
-            session.transportFailed(side, Cause.RESET);
+            control.session().transportFailed(side, Cause.RESET);
             LOG.debug("[{}] {} connection failed: {}", ctx.channel().id(), side.label(), cause.toString());
         } else {
             LOG.warn("[{}] {} relay failed", ctx.channel().id(), side.label(), cause);

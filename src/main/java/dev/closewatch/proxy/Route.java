@@ -1,21 +1,29 @@
 package dev.closewatch.proxy;
 
-import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.observe.RouteMeters;
 import dev.closewatch.websocket.SessionListener;
+import java.util.Locale;
 
 /**
- * A configured route, resolved: where its requests go and where its sessions are recorded.
+ * A configured route, resolved: which requests it takes, where they go, and where its sessions
+ * are recorded.
  *
  * @param name       the {@code route} label
  * @param pathPrefix requests whose path starts with it match
- * @param upstream   the upstream
+ * @param host       lower-case host name the Host header must name, or null for any
+ * @param upstreams  the route's upstreams
  * @param meters     the route's meters
  * @param listener   receives the route's session events
  */
-record Route(String name, String pathPrefix, UpstreamUri upstream, RouteMeters meters, SessionListener listener) {
+record Route(String name, String pathPrefix, String host, UpstreamPool upstreams, RouteMeters meters,
+             SessionListener listener) {
 
-    boolean matches(String path) {
-        return path.startsWith(pathPrefix);
+    Route {
+        host = host == null ? null : host.toLowerCase(Locale.ROOT);
+    }
+
+    /** Whether a request for {@code path} with Host header host name {@code requestHost} (lower case, no port) matches. */
+    boolean matches(String requestHost, String path) {
+        return path.startsWith(pathPrefix) && (host == null || host.equals(requestHost));
     }
 }

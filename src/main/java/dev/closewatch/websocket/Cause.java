@@ -17,7 +17,9 @@ public enum Cause {
     /** A TLS handshake failed (status code 1015). */
     TLS_HANDSHAKE,
     /** The proxy was draining for shutdown. */
-    DRAIN;
+    DRAIN,
+    /** A frame's payload exceeded {@code limits.max_frame_size}: 1009 to its sender, 1001 to the other side. */
+    FRAME_TOO_BIG;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

@@ -71,6 +71,7 @@ public final class FrameObserver {
     private long maxFramePayload;
     private boolean oversized;
     private boolean oversizedStop;
+    private boolean oversizedSplit;
     private int resumeIndex;
 
     private final long[] frameCounts = new long[Opcode.COUNT];
@@ -165,6 +166,7 @@ public final class FrameObserver {
             if (oversized) {
                 oversized = false;
                 oversizedStop = true;
+                oversizedSplit = frameStart < from;
                 return stopAt(Math.max(frameStart, from), i, from);
             }
             if (payloadRemaining == 0 && stopAtFrameEnd) {
@@ -195,6 +197,14 @@ public final class FrameObserver {
      */
     public boolean stoppedOnOversizedFrame() {
         return oversizedStop;
+    }
+
+    /**
+     * Whether the oversized frame's header began in an earlier buffer (already relayed), so the
+     * stream cannot be cut cleanly at its start.
+     */
+    public boolean oversizedHeaderSplit() {
+        return oversizedSplit;
     }
 
     /** Whether the stream is between frames: no header or payload in progress. */

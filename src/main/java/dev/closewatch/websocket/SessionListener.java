@@ -14,4 +14,11 @@ public interface SessionListener {
 
     /** The session ended; called exactly once per session. */
     void onClose(CloseEvent event);
+
+    /**
+     * A would-be session failed before it opened — a TLS handshake failed on either leg (status
+     * code 1015): counted and logged like a session end, but no session was ever active.
+     */
+    default void onOpenFailed(CloseEvent event) {
+    }
 }

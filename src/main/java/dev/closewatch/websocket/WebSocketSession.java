@@ -49,6 +49,9 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private Initiator closeInitiator;
     private long closeFrameNanos;
     private long closeHandshakeNanos = -1;
+    private boolean closeFromClient;
+    private boolean closeFromUpstream;
+    private Cause proxyCause;
 
     private final Map<Initiator, Cause> transportCause = new EnumMap<>(Initiator.class);
     private Initiator firstTransportClosed;
@@ -85,6 +88,11 @@ public final class WebSocketSession implements FrameObserver.Listener {
     @Override
     public void onCloseFrame(Direction direction, int code, CloseCode classification, String reason) {
         Initiator sender = direction.sender();
+        if (sender == Initiator.CLIENT) {
+            closeFromClient = true;
+        } else {
+            closeFromUpstream = true;
+        }
         if (state == State.OPEN) {
             state = State.CLOSING;
             closeCode = code;
@@ -92,10 +100,53 @@ public final class WebSocketSession implements FrameObserver.Listener {
             closeReason = reason;
             closeInitiator = sender;
             closeFrameNanos = nanoClock.getAsLong();
-        } else if (state == State.CLOSING && sender != closeInitiator) {
+        } else if (state == State.CLOSING && handshakeAnswered()) {
             state = State.CLOSED;
             closeHandshakeNanos = nanoClock.getAsLong() - closeFrameNanos;
         }
+    }
+
+    /** Whether everyone the first Close frame went to has answered it (RFC 6455 §5.5.1). */
+    private boolean handshakeAnswered() {
+        return switch (closeInitiator) {
+            case CLIENT -> closeFromUpstream;
+            case UPSTREAM -> closeFromClient;
+            case PROXY -> closeFromClient && closeFromUpstream;
+        };
+    }
+
+    /**
+     * The proxy starts the close handshake itself (graceful drain, idle timeout, a frame over the
+     * size limit): it sends Close frames to both endpoints, and the session is clean once both
+     * answer. Does nothing unless the session is {@link State#OPEN}.
+     *
+     * @param code   the status code recorded (and sent)
+     * @param reason the close reason sent
+     * @param cause  why the proxy closes: {@link Cause#DRAIN}, {@link Cause#IDLE_TIMEOUT}, …
+     * @return true if the session was open and is now closing
+     */
+    public boolean proxyClose(int code, String reason, Cause cause) {
+        if (state != State.OPEN) {
+            return false;
+        }
+        state = State.CLOSING;
+        closeCode = code;
+        closeClassification = catalog.classifyWire(code);
+        closeReason = reason;
+        closeInitiator = Initiator.PROXY;
+        proxyCause = requireNonNull(cause, "cause");
+        closeFrameNanos = nanoClock.getAsLong();
+        return true;
+    }
+
+    /** Whether a Close frame from {@code side} has passed. */
+    public boolean closeFrameFrom(Initiator side) {
+        return side == Initiator.CLIENT ? closeFromClient : closeFromUpstream;
+    }
+
+    /** Whether the proxy started this session's close handshake. */
+    public boolean closedByProxy() {
+        return closeInitiator == Initiator.PROXY;
     }
 
     @Override
@@ -151,8 +202,8 @@ public final class WebSocketSession implements FrameObserver.Listener {
             code = closeCode;
             classification = closeClassification;
             initiator = closeInitiator;
-            cause = state == State.CLOSED
-                    ? Cause.CLOSE_HANDSHAKE
+            cause = initiator == Initiator.PROXY ? proxyCause
+                    : state == State.CLOSED ? Cause.CLOSE_HANDSHAKE
                     : transportCause.getOrDefault(firstTransportClosed, Cause.FIN);
         }
         return new CloseEvent(id, route, client, upstream, code, classification, closeReason, initiator,

@@ -33,8 +33,7 @@ class DemoScenarioTest {
         upstream = EchoUpstream.start(0);
         CloseWatchConfig config = CloseWatchConfig.defaults().withListen("127.0.0.1:0").withAdmin("127.0.0.1:0")
                 .withUpstream("ws://127.0.0.1:" + upstream.address().getPort());
-        config = new CloseWatchConfig(config.listen(), config.admin(), config.upstream(), config.limits(), config.routes(),
-                config.log(), List.of(new CustomCodeConfig(4001, "Token Expired", null, null, null, null, "Refresh.")));
+        config = config.withCodes(List.of(new CustomCodeConfig(4001, "Token Expired", null, null, null, null, "Refresh.")));
         app = CloseWatchApp.start(config);
         app.observability().addCloseConsumer(EVENTS::add);
         traffic = new TrafficMix(URI.create("ws://127.0.0.1:" + app.proxy().address().getPort() + "/demo"));

@@ -5,7 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.UpstreamUri;
+import dev.closewatch.observe.RequestRejections;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.Observability;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -24,11 +29,18 @@ class FrontendHandlerTest {
 
     private static EmbeddedChannel channel(String prefix) {
         Observability obs = new Observability(new SimpleMeterRegistry(), new CloseLogger(Level.DEBUG));
-        Route api = new Route("api", prefix, UpstreamUri.parse("ws://127.0.0.1:9"), obs.route("api"),
-                obs.sessionListener("api"));
-        ProxySettings settings = new ProxySettings(Transport.best(), CloseCatalog.loadDefault(),
-                new Routes(List.of(api)), Duration.ofSeconds(1), Duration.ofSeconds(1));
-        return new EmbeddedChannel(new HttpServerCodec(8192, 1024, 8192), new FrontendHandler(settings));
+        Route api = new Route("api", prefix, null, new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9")),
+                1, System::nanoTime), obs.route("api"), obs.sessionListener("api"));
+        ProxySettings settings = settings(new Routes(List.of(api)), obs);
+        return new EmbeddedChannel(new HttpServerCodec(8192, 1024, 8192), new FrontendHandler(settings, false));
+    }
+
+    static ProxySettings settings(Routes routes, Observability obs) {
+        CloseWatchConfig defaults = CloseWatchConfig.defaults();
+        return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), defaults.limits(), defaults.keepalive(), defaults.drain(), null,
+                new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
+                new AtomicBoolean());
     }
 
     private static String response(EmbeddedChannel ch) {

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.observe.CloseLogger;
+import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RouteMeters;
 import dev.closewatch.testing.Frames;
 import dev.closewatch.websocket.Cause;
@@ -58,8 +60,14 @@ class RelayHandlerTest {
         client = new EmbeddedChannel();
         upstream = new EmbeddedChannel();
         WebSocketSession session = new WebSocketSession("s1", "r", "c", "u", CATALOG, listener, System::nanoTime);
-        client.pipeline().addLast(new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, session, meters));
-        upstream.pipeline().addLast(new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, session, meters));
+        Observability obs = new Observability(registry, new CloseLogger(org.slf4j.event.Level.DEBUG));
+        SessionControl control = new SessionControl(session, client, upstream,
+                FrontendHandlerTest.settings(new Routes(List.of()), obs));
+        RelayHandler c2u = new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, control, meters, 0);
+        RelayHandler u2c = new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, control, meters, 0);
+        control.start(c2u, u2c);
+        client.pipeline().addLast(c2u);
+        upstream.pipeline().addLast(u2c);
     }
 
     @Test

@@ -1,0 +1,103 @@
+package dev.closewatch.admin;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import dev.closewatch.catalog.CloseCode;
+import dev.closewatch.websocket.CloseEvent;
+import dev.closewatch.websocket.Direction;
+import dev.closewatch.websocket.WebSocketSession;
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+
+/**
+ * The admin API's JSON shapes, written by Jackson with snake_case names in declaration order.
+ * Records here are the wire contract of {@code /api/*}: rename a component only together with
+ * its readers.
+ */
+final class AdminJson {
+
+    private static final ObjectMapper MAPPER = new ObjectMapper()
+            .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE);
+
+    private AdminJson() {
+    }
+
+    /** {@code value} as one line of JSON (Jackson escapes every control character). */
+    static String write(Object value) {
+        try {
+            return MAPPER.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * One session end, as in {@code /api/closes} and the {@code data:} of {@code /api/closes/stream}.
+     * {@code code} is null for a malformed (1-byte) Close body, whose {@code name} says so;
+     * {@code reason} is the peer's raw text; {@code time} is when the session ended (ISO-8601 UTC).
+     */
+    record CloseView(String session, String route, String client, String upstream, Integer code, String name,
+                     String category, String initiator, boolean clean, String cause, String reason,
+                     long durationMs, long bytesC2u, long bytesU2c, String remedy, String time) {
+
+        static CloseView of(CloseEvent e) {
+            CloseCode c = e.classification();
+            return new CloseView(e.sessionId(), e.route(), e.client(), e.upstream(), e.code() < 0 ? null : e.code(),
+                    c.name(), c.category().label(), e.initiator().label(), e.clean(), e.cause().label(), e.reason(),
+                    e.duration().toMillis(), e.bytesClientToUpstream(), e.bytesUpstreamToClient(), c.remedy(),
+                    e.openedAt().plus(e.duration()).toString());
+        }
+    }
+
+    /** {@code GET /api/closes}: newest first. */
+    record Closes(List<CloseView> closes) {
+    }
+
+    /**
+     * One open session; {@code age_seconds} with millisecond precision, byte counts relayed since
+     * the 101 (possibly a few reads behind, see {@link dev.closewatch.observe.OpenSessions}).
+     */
+    record SessionView(String id, String route, String client, String upstream, String openedAt, double ageSeconds,
+                       long bytesC2u, long bytesU2c) {
+
+        static SessionView of(WebSocketSession s, Instant now) {
+            return new SessionView(s.id(), s.route(), s.client(), s.upstream(), s.openedAt().toString(),
+                    Math.max(0, Duration.between(s.openedAt(), now).toMillis()) / 1000.0,
+                    s.observer(Direction.CLIENT_TO_UPSTREAM).totalBytes(),
+                    s.observer(Direction.UPSTREAM_TO_CLIENT).totalBytes());
+        }
+    }
+
+    /** {@code GET /api/sessions}: {@code count} open in all, the oldest {@code sessions.size()} of them. */
+    record Sessions(int count, List<SessionView> sessions) {
+    }
+
+    /**
+     * One catalog entry: single codes have {@code code}, range rules {@code range} ({@code 4000-4999})
+     * with {@code from} and {@code to}; {@code label} is the metric's {@code code} label value.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    record CodeView(Integer code, String range, Integer from, Integer to, String label, String name, String category,
+                    String severity, boolean onWire, String reference, String description, String when,
+                    String remedy) {
+
+        static CodeView of(CloseCode c) {
+            boolean single = c.isSingleCode();
+            return new CodeView(single ? c.from() : null, single ? null : c.rangeText(), single ? null : c.from(),
+                    single ? null : c.to(), c.label(), c.name(), c.category().label(), c.severity().label(), c.onWire(),
+                    c.reference(), c.description(), c.when(), c.remedy());
+        }
+    }
+
+    /** {@code GET /api/codes}: the single-code entries, then the range rules. */
+    record Codes(List<CodeView> entries, List<CodeView> ranges) {
+    }
+
+    /** The {@code data:} of a stream's {@code event: dropped}: events this subscriber missed. */
+    record Dropped(long dropped, long droppedTotal) {
+    }
+}

@@ -1,0 +1,203 @@
+package dev.closewatch.proxy;
+
+import dev.closewatch.config.KeepaliveConfig;
+import dev.closewatch.websocket.Cause;
+import dev.closewatch.websocket.Direction;
+import dev.closewatch.websocket.Initiator;
+import dev.closewatch.websocket.WebSocketSession;
+import io.netty.channel.Channel;
+import io.netty.util.concurrent.ScheduledFuture;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the proxy itself does to one relayed session: Pings and dead-peer detection, the idle
+ * timeout, closes it starts (graceful drain, idle timeout, a frame over the size limit) and the
+ * closing of both TCP connections. Runs on the session's event loop only.
+ */
+final class SessionControl {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SessionControl.class);
+
+    private final WebSocketSession session;
+    private final Channel client;
+    private final Channel upstream;
+    private final ProxySettings settings;
+    private final KeepaliveConfig keepalive;
+    private RelayHandler clientToUpstream;
+    private RelayHandler upstreamToClient;
+
+    private long lastClientReadNanos;
+    private long lastReadNanos;
+    private long lastPingNanos;
+    private ScheduledFuture<?> tick;
+    private ScheduledFuture<?> closeDeadline;
+
+    SessionControl(WebSocketSession session, Channel client, Channel upstream, ProxySettings settings) {
+        this.session = session;
+        this.client = client;
+        this.upstream = upstream;
+        this.settings = settings;
+        this.keepalive = settings.keepalive();
+        long now = System.nanoTime();
+        lastClientReadNanos = now;
+        lastReadNanos = now;
+        lastPingNanos = now;
+    }
+
+    /** Wires the two relays and starts the keepalive timer, if any. */
+    void start(RelayHandler clientToUpstream, RelayHandler upstreamToClient) {
+        this.clientToUpstream = clientToUpstream;
+        this.upstreamToClient = upstreamToClient;
+        if (keepalive.enabled()) {
+            long period = smallestPositive(keepalive.pingInterval(), keepalive.idleTimeout().dividedBy(4),
+                    keepalive.pingTimeout().dividedBy(4));
+            tick = client.eventLoop().scheduleAtFixedRate(this::tick, period, period, TimeUnit.NANOSECONDS);
+        }
+    }
+
+    private static long smallestPositive(Duration... durations) {
+        long best = Long.MAX_VALUE;
+        for (Duration d : durations) {
+            if (!d.isZero() && d.toNanos() < best) {
+                best = d.toNanos();
+            }
+        }
+        return Math.max(best, TimeUnit.MILLISECONDS.toNanos(10));
+    }
+
+    WebSocketSession session() {
+        return session;
+    }
+
+    boolean tracksActivity() {
+        return keepalive.enabled();
+    }
+
+    /** Bytes arrived from {@code side}. */
+    void activity(Initiator side) {
+        long now = System.nanoTime();
+        lastReadNanos = now;
+        if (side == Initiator.CLIENT) {
+            lastClientReadNanos = now;
+        }
+    }
+
+    private void tick() {
+        if (session.ended() || session.state() != WebSocketSession.State.OPEN) {
+            return;
+        }
+        long now = System.nanoTime();
+        if (!keepalive.pingTimeout().isZero() && now - lastClientReadNanos > keepalive.pingTimeout().toNanos()) {
+            LOG.debug("[{}] client sent nothing for {}: closing it (ping timeout)", client.id(), keepalive.pingTimeout());
+            session.transportFailed(Initiator.CLIENT, Cause.PING_TIMEOUT);
+            client.close();
+            return;
+        }
+        if (!keepalive.idleTimeout().isZero() && now - lastReadNanos > keepalive.idleTimeout().toNanos()) {
+            int code = keepalive.idleCloseCode();
+            closeByProxy(code, code, code, "idle timeout", Cause.IDLE_TIMEOUT);
+            return;
+        }
+        if (!keepalive.pingInterval().isZero() && now - lastPingNanos >= keepalive.pingInterval().toNanos()) {
+            lastPingNanos = now;
+            upstreamToClient.inject(ProxyFrames.ping(client.alloc(), now), false);
+        }
+    }
+
+    /** Starts a graceful close for a drain, with the configured code and reason. */
+    void drain() {
+        int code = settings.drain().closeCode();
+        closeByProxy(code, code, code, settings.drain().reason(), Cause.DRAIN);
+    }
+
+    /**
+     * A frame over {@code limits.max_frame_size} arrived travelling {@code direction}: Close 1009
+     * to its sender, 1001 to the other side (RFC 6455 §7.4.1), unless the stream cannot be cut
+     * cleanly there, in which case the other side's connection is simply closed.
+     */
+    void frameTooBig(Direction direction, boolean atFrameStart) {
+        if (!session.proxyClose(1009, "frame too big", Cause.FRAME_TOO_BIG)) {
+            (direction == Direction.CLIENT_TO_UPSTREAM ? clientToUpstream : upstreamToClient).startDiscarding();
+            return;
+        }
+        LOG.info("[{}] route {} frame over {} bytes from the {}: closing with 1009", client.id(), session.route(),
+                settings.limits().maxFrameSize(), direction.sender().label());
+        boolean fromClient = direction == Direction.CLIENT_TO_UPSTREAM;
+        RelayHandler senderward = fromClient ? upstreamToClient : clientToUpstream;
+        RelayHandler onward = fromClient ? clientToUpstream : upstreamToClient;
+        Channel sender = fromClient ? client : upstream;
+        Channel receiver = fromClient ? upstream : client;
+        senderward.inject(ProxyFrames.close(sender.alloc(), 1009, "frame too big", !fromClient), true);
+        if (atFrameStart) {
+            onward.injectAtStop(ProxyFrames.close(receiver.alloc(), 1001, "going away", fromClient));
+        } else {
+            onward.startDiscarding();
+            RelayHandler.closeOnFlush(receiver);
+        }
+        scheduleDeadline();
+    }
+
+    /**
+     * The proxy closes the session: a Close with {@code clientCode} to the client (unmasked) and
+     * one with {@code upstreamCode} to the upstream (masked), each at a frame boundary; both
+     * connections close once both endpoints answered, or after {@code drain.timeout}.
+     */
+    void closeByProxy(int recordedCode, int clientCode, int upstreamCode, String reason, Cause cause) {
+        if (!session.proxyClose(recordedCode, reason, cause)) {
+            return;
+        }
+        upstreamToClient.inject(ProxyFrames.close(client.alloc(), clientCode, reason, false), true);
+        clientToUpstream.inject(ProxyFrames.close(upstream.alloc(), upstreamCode, reason, true), true);
+        scheduleDeadline();
+    }
+
+    private void scheduleDeadline() {
+        closeDeadline = client.eventLoop().schedule(() -> {
+            RelayHandler.closeOnFlush(client);
+            RelayHandler.closeOnFlush(upstream);
+        }, settings.drain().timeout().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** After a read batch: once both endpoints answered the proxy's Close, close both connections. */
+    void afterRead() {
+        if (session.closedByProxy() && session.state() == WebSocketSession.State.CLOSED) {
+            RelayHandler.closeOnFlush(client);
+            RelayHandler.closeOnFlush(upstream);
+        }
+    }
+
+    /**
+     * {@code side}'s connection is gone. Normally the other one is closed too; while the proxy waits
+     * for the other endpoint's answer to its Close, it stays open until the answer or the deadline.
+     */
+    void transportClosed(Initiator side) {
+        session.transportClosed(side);
+        Channel other = side == Initiator.CLIENT ? upstream : client;
+        Initiator otherSide = side == Initiator.CLIENT ? Initiator.UPSTREAM : Initiator.CLIENT;
+        boolean awaitingAnswer = session.closedByProxy() && !session.closeFrameFrom(otherSide) && closeDeadline != null;
+        if (!awaitingAnswer) {
+            RelayHandler.closeOnFlush(other);
+        }
+        if (session.ended()) {
+            cancelTimers();
+            settings.sessions().remove(this);
+        }
+    }
+
+    private void cancelTimers() {
+        if (tick != null) {
+            tick.cancel(false);
+        }
+        if (closeDeadline != null) {
+            closeDeadline.cancel(false);
+        }
+    }
+
+    /** The client channel's event loop, where every method of this class runs. */
+    io.netty.channel.EventLoop eventLoop() {
+        return client.eventLoop();
+    }
+}

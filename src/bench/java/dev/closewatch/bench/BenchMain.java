@@ -1,0 +1,443 @@
+package dev.closewatch.bench;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.closewatch.bench.load.Driver;
+import dev.closewatch.bench.target.CloseWatchTarget;
+import dev.closewatch.bench.target.DirectTarget;
+import dev.closewatch.bench.target.NginxTarget;
+import dev.closewatch.bench.target.ProcStats;
+import dev.closewatch.bench.target.Target;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import org.HdrHistogram.Histogram;
+
+/**
+ * The benchmark: JMH for the frame observer, then end-to-end load against three targets — the
+ * upstream directly, closewatch and nginx — interleaved A B C A B C per scenario so that machine
+ * drift hits all alike. Writes {@code report.md} and {@code report.json} to {@code --out}.
+ *
+ * <pre>
+ * BenchMain --jar closewatch.jar --out DIR [--mode full|smoke] [--rounds N] [--only jmh,echo,stream,churn,idle]
+ *           [--warmup SECONDS] [--measure SECONDS] [--idle-sessions N] [--closewatch-jvm "OPTIONS"] [--jfr]
+ * </pre>
+ * Every step is bounded in time and all traffic stays on 127.0.0.0/8.
+ */
+public final class BenchMain {
+
+    static final List<String> SCENARIOS = List.of("echo", "stream", "churn", "idle");
+
+    /** What to run; {@link #smoke()} and {@link #full()} are the two documented presets. */
+    record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
+                    Set<String> only, String closewatchJvm, boolean jfr, int echoConnections, int streamConnections,
+                    int churnUsers, int messageBytes) {
+
+        boolean smoke() {
+            return "smoke".equals(mode);
+        }
+
+        boolean runs(String part) {
+            return only.contains(part);
+        }
+    }
+
+    /** Default JVM options of the closewatch process: a fixed heap ceiling, the JVM's default GC (G1). */
+    static final String CLOSEWATCH_JVM = "-Xms64m -Xmx512m";
+
+    private final Settings settings;
+    private final List<Run> runs = new ArrayList<>();
+    private final Map<String, Object> environment = new LinkedHashMap<>();
+    private final List<String> notes = new ArrayList<>();
+    private List<Jmh.Row> jmh = List.of();
+    /** Idle sessions per run: {@link Settings#idleSessions()}, or fewer if the open-file limit says so. */
+    private int idleSessions;
+    private final Instant started = Instant.now();
+
+    private BenchMain(Settings settings) {
+        this.settings = settings;
+        this.idleSessions = settings.idleSessions();
+    }
+
+    public static void main(String[] args) throws Exception {
+        Settings s = parse(args);
+        int status = new BenchMain(s).run();
+        System.exit(status);
+    }
+
+    static Settings parse(String[] args) {
+        Map<String, String> a = new LinkedHashMap<>();
+        for (int i = 0; i < args.length; i++) {
+            String k = args[i];
+            if (!k.startsWith("--")) {
+                throw new IllegalArgumentException("argument " + k + " (expected: --name [value])");
+            }
+            if (k.equals("--jfr")) {
+                a.put(k, "true");
+            } else if (i + 1 < args.length) {
+                a.put(k, args[++i]);
+            } else {
+                throw new IllegalArgumentException(k + " needs a value");
+            }
+        }
+        String mode = a.getOrDefault("--mode", "full");
+        if (!mode.equals("full") && !mode.equals("smoke")) {
+            throw new IllegalArgumentException("--mode " + mode + " (expected: full or smoke)");
+        }
+        boolean smoke = mode.equals("smoke");
+        Path jar = Path.of(require(a, "--jar"));
+        Path out = Path.of(require(a, "--out"));
+        Set<String> only = new LinkedHashSet<>();
+        for (String p : a.getOrDefault("--only", "jmh,echo,stream,churn,idle").split(",")) {
+            if (!p.isBlank()) {
+                only.add(p.trim());
+            }
+        }
+        return new Settings(mode, jar, out,
+                Integer.parseInt(a.getOrDefault("--rounds", smoke ? "1" : "3")),
+                seconds(a.getOrDefault("--warmup", smoke ? "0.3" : "2")),
+                seconds(a.getOrDefault("--measure", smoke ? "1" : "6")),
+                Integer.parseInt(a.getOrDefault("--idle-sessions", smoke ? "300" : "10000")),
+                only,
+                a.getOrDefault("--closewatch-jvm", CLOSEWATCH_JVM),
+                Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
+                50, 8, 50, 1024);
+    }
+
+    private static String require(Map<String, String> a, String key) {
+        String v = a.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException(key + " is required");
+        }
+        return v;
+    }
+
+    private static Duration seconds(String s) {
+        return Duration.ofMillis(Math.round(Double.parseDouble(s) * 1000));
+    }
+
+    private int run() throws Exception {
+        Files.createDirectories(settings.out());
+        describeMachine();
+        log("closewatch benchmark, mode " + settings.mode() + ", output " + settings.out().toAbsolutePath());
+        if (settings.runs("jmh")) {
+            log("JMH: frame observer");
+            jmh = Jmh.run(settings.smoke(), settings.out().resolve("jmh.json"));
+        }
+        boolean e2e = settings.only().stream().anyMatch(SCENARIOS::contains);
+        if (e2e) {
+            endToEnd();
+        }
+        environment.put("duration_s", Duration.between(started, Instant.now()).toSeconds());
+        Report report = new Report(settings, idleSessions, environment, jmh, runs, notes);
+        Path md = settings.out().resolve("report.md");
+        Files.writeString(md, report.markdown());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                .writeValue(settings.out().resolve("report.json").toFile(), report.json());
+        log("wrote " + md.toAbsolutePath() + " and report.json");
+        List<String> problems = report.problems();
+        if (!problems.isEmpty()) {
+            // Broken runs (failed sessions, miscounted closes) fail the command; figures never do.
+            problems.forEach(p -> log("PROBLEM: " + p));
+            return 1;
+        }
+        return 0;
+    }
+
+    private void endToEnd() throws Exception {
+        Path nginx = NginxTarget.find();
+        if (nginx == null) {
+            throw new IllegalStateException("nginx not found: install it (Debian: apt-get install -y nginx)");
+        }
+        environment.put("nginx", NginxTarget.version(nginx));
+        String classpath = System.getProperty("java.class.path");
+        Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
+        int cores = Runtime.getRuntime().availableProcessors();
+        try (UpstreamProcess upstream = UpstreamProcess.start(classpath, cores, settings.out().resolve("upstream.log"));
+             Driver driver = new Driver(cores)) {
+            environment.put("driver_transport", driver.transport());
+            Target direct = new DirectTarget(upstream.address());
+            for (String scenario : List.of("echo", "stream", "churn")) {
+                if (!settings.runs(scenario)) {
+                    continue;
+                }
+                try (CloseWatchTarget closewatch = startCloseWatch(upstream, scenario);
+                     NginxTarget ngx = startNginx(nginx, upstream, scenario, 4096)) {
+                    List<Target> targets = List.of(direct, closewatch, ngx);
+                    for (int round = 1; round <= settings.rounds(); round++) {
+                        for (Target t : targets) {
+                            boolean profile = settings.jfr() && round == 1 && t == closewatch;
+                            if (profile) {
+                                closewatch.jcmd("JFR.start", "name=" + scenario, "settings=profile");
+                            }
+                            runs.add(loadRun(scenario, t, round, driver));
+                            if (profile) {
+                                Path jfr = settings.out().resolve("closewatch-" + scenario + ".jfr").toAbsolutePath();
+                                closewatch.jcmd("JFR.stop", "name=" + scenario, "filename=" + jfr);
+                                notes.add("JFR recording of closewatch during " + scenario + ": " + jfr);
+                            }
+                        }
+                    }
+                }
+            }
+            if (settings.runs("idle")) {
+                long limit = CloseWatchTarget.openFileLimit();
+                if (limit < 2L * idleSessions + 256) {
+                    idleSessions = (int) ((limit - 256) / 2);
+                    notes.add(String.format("Idle ran %,d sessions, not %,d: this machine's hard limit of %,d open files per "
+                            + "process (which it does not let even root raise) caps a proxy holding two sockets per session.",
+                            idleSessions, settings.idleSessions(), limit));
+                }
+                for (int round = 1; round <= settings.rounds(); round++) {
+                    // A fresh proxy process per idle run: its baseline is not inflated by earlier load.
+                    try (CloseWatchTarget closewatch = startCloseWatch(upstream, "idle-" + round)) {
+                        runs.add(idleRun(closewatch, round, driver));
+                    }
+                    try (NginxTarget ngx = startNginx(nginx, upstream, "idle-" + round, 2 * idleSessions + 512)) {
+                        runs.add(idleRun(ngx, round, driver));
+                    }
+                }
+            }
+        }
+    }
+
+    private CloseWatchTarget startCloseWatch(UpstreamProcess upstream, String tag) throws Exception {
+        Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
+        environment.putIfAbsent("closewatch_jvm", settings.closewatchJvm());
+        return CloseWatchTarget.start(settings.jar(), settings.closewatchJvm(), logback, upstream.address(),
+                settings.out().resolve("closewatch-" + tag + ".log"));
+    }
+
+    private NginxTarget startNginx(Path nginx, UpstreamProcess upstream, String tag, int workerConnections)
+            throws Exception {
+        Path dir = settings.out().resolve("nginx-" + tag);
+        NginxTarget t = NginxTarget.start(nginx, dir, upstream.address(), workerConnections,
+                settings.out().resolve("nginx-" + tag + ".log"));
+        environment.putIfAbsent("nginx_conf", dir.resolve("nginx.conf").toString());
+        return t;
+    }
+
+    /** One echo, stream or churn run, with the proxy's CPU time over the measured window. */
+    private Run loadRun(String scenario, Target target, int round, Driver driver) throws Exception {
+        Run run = new Run(scenario, target.name(), round);
+        double[] cpu = new double[2];
+        long[] wall = new long[2];
+        driver.windowHook(new Driver.WindowHook() {
+            @Override
+            public void opened() {
+                cpu[0] = ProcStats.cpuSeconds(target.pids());
+                wall[0] = System.nanoTime();
+            }
+
+            @Override
+            public void closed() {
+                cpu[1] = ProcStats.cpuSeconds(target.pids());
+                wall[1] = System.nanoTime();
+            }
+        });
+        Map<String, Long> closesBefore = target.recordedCloses();
+        Driver.Ends ends;
+        switch (scenario) {
+            case "echo" -> {
+                Driver.EchoResult r = driver.echo(target.address(), settings.echoConnections(), settings.messageBytes(),
+                        settings.warmup(), settings.measure());
+                Histogram h = r.latencyNanos();
+                run.figures().put("messages_per_s", r.messages() / r.seconds());
+                run.figures().put("p50_us", h.getValueAtPercentile(50) / 1e3);
+                run.figures().put("p99_us", h.getValueAtPercentile(99) / 1e3);
+                run.figures().put("p999_us", h.getValueAtPercentile(99.9) / 1e3);
+                run.details().put("messages", r.messages());
+                ends = r.ends();
+            }
+            case "stream" -> {
+                Driver.StreamResult r = driver.stream(target.address(), settings.streamConnections(), settings.warmup(),
+                        settings.measure());
+                run.figures().put("mb_per_s", r.bytes() / r.seconds() / 1e6);
+                run.details().put("bytes", r.bytes());
+                ends = r.ends();
+            }
+            case "churn" -> {
+                Driver.ChurnResult r = driver.churn(target.address(), settings.churnUsers(), settings.messageBytes(),
+                        settings.warmup(), settings.measure());
+                run.figures().put("sessions_per_s", r.sessions() / r.seconds());
+                run.details().put("sessions_total", r.sessionsTotal());
+                ends = r.ends();
+            }
+            default -> throw new IllegalArgumentException(scenario);
+        }
+        if (!target.pids().isEmpty() && wall[1] > wall[0]) {
+            run.figures().put("proxy_cpu_cores", (cpu[1] - cpu[0]) / ((wall[1] - wall[0]) / 1e9));
+        }
+        recordEnds(run, target, ends, closesBefore);
+        log(summary(run));
+        return run;
+    }
+
+    /** Puts the driver's session ends beside what closewatch recorded (waiting for its last sessions to end). */
+    private void recordEnds(Run run, Target target, Driver.Ends ends, Map<String, Long> before)
+            throws InterruptedException {
+        run.details().put("driver_closes_1000", ends.closesSent());
+        run.details().put("driver_ended_without_close", ends.endedWithoutClose());
+        run.details().put("failures", ends.failures());
+        if (before == null) {
+            return;
+        }
+        Map<String, Long> delta = Map.of();
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (System.nanoTime() < deadline) {
+            delta = diff(before, target.recordedCloses());
+            long total = delta.values().stream().mapToLong(Long::longValue).sum();
+            if (total >= ends.closesSent() + ends.endedWithoutClose()
+                    && (!(target instanceof CloseWatchTarget cw) || cw.activeSessions() == 0)) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        run.details().put("closewatch_recorded", delta);
+        long normal = delta.getOrDefault("1000/client", 0L);
+        long other = delta.entrySet().stream().filter(e -> !e.getKey().equals("1000/client"))
+                .mapToLong(Map.Entry::getValue).sum();
+        boolean match = normal == ends.closesSent() && other == ends.endedWithoutClose();
+        run.details().put("closes_match", match);
+    }
+
+    private static Map<String, Long> diff(Map<String, Long> before, Map<String, Long> after) {
+        Map<String, Long> d = new TreeMap<>();
+        after.forEach((k, v) -> {
+            long n = v - before.getOrDefault(k, 0L);
+            if (n != 0) {
+                d.put(k, n);
+            }
+        });
+        return d;
+    }
+
+    /**
+     * Idle: resident memory of the proxy per idle session. Baseline after a warm-up batch (classes
+     * loaded, allocator primed) and a GC; then {@code idleSessions} sessions opened and held; then
+     * all closed with Close 1000. Readings after a full GC ({@code jcmd GC.run}) for closewatch so
+     * that the heap holds live data only; nginx has no GC.
+     */
+    private Run idleRun(Target target, int round, Driver driver) throws Exception {
+        Run run = new Run("idle", target.name(), round);
+        int sources = Math.max(1, (idleSessions + 9_999) / 10_000 * 4);
+        Driver.IdleSessions warm = driver.openIdle(target.address(), 200, 100, sources, Duration.ofSeconds(30));
+        warm.closeAll(Duration.ofSeconds(30));
+        Thread.sleep(settings.smoke() ? 300 : 1000);
+        Map<String, Double> m0 = settle(target);
+        long rss0 = ProcStats.residentBytes(target.pids());
+        Map<String, Long> closesBefore = target.recordedCloses();
+
+        Driver.IdleSessions idle = driver.openIdle(target.address(), idleSessions, 200, sources,
+                Duration.ofSeconds(120));
+        int open = idle.open();
+        Thread.sleep(settings.smoke() ? 300 : 2000);
+        long rssOpenRaw = ProcStats.residentBytes(target.pids());
+        Map<String, Double> m1 = settle(target);
+        long rssOpen = ProcStats.residentBytes(target.pids());
+        open = Math.min(open, idle.open());
+
+        Driver.Ends ends = idle.closeAll(Duration.ofSeconds(60));
+        recordEnds(run, target, ends, closesBefore);
+        Thread.sleep(settings.smoke() ? 300 : 2000);
+        Map<String, Double> m2 = settle(target);
+        long rssClosed = ProcStats.residentBytes(target.pids());
+
+        double n = Math.max(1, open);
+        run.details().put("sessions_open", open);
+        run.figures().put("rss_kib_per_session", (rssOpen - rss0) / n / 1024);
+        run.figures().put("rss_kib_per_session_before_gc", (rssOpenRaw - rss0) / n / 1024);
+        run.figures().put("rss_base_mib", rss0 / 1048576.0);
+        run.figures().put("rss_open_mib", rssOpen / 1048576.0);
+        run.figures().put("rss_closed_mib", rssClosed / 1048576.0);
+        run.figures().put("rss_after_close_growth_mib", (rssClosed - rss0) / 1048576.0);
+        if (m0.containsKey("jvm_heap_used")) {
+            run.figures().put("heap_kib_per_session", (m1.get("jvm_heap_used") - m0.get("jvm_heap_used")) / n / 1024);
+            run.figures().put("heap_after_close_growth_mib", (m2.get("jvm_heap_used") - m0.get("jvm_heap_used")) / 1048576.0);
+            run.figures().put("netty_direct_base_mib", m0.get("netty_direct_used") / 1048576.0);
+            run.figures().put("netty_direct_open_mib", m1.get("netty_direct_used") / 1048576.0);
+            run.figures().put("netty_direct_closed_mib", m2.get("netty_direct_used") / 1048576.0);
+            run.figures().put("jvm_direct_base_mib", m0.get("jvm_direct_buffers") / 1048576.0);
+            run.figures().put("jvm_direct_closed_mib", m2.get("jvm_direct_buffers") / 1048576.0);
+        }
+        log(summary(run));
+        return run;
+    }
+
+    /** A full GC where the target has one, a moment to settle, then the target's memory metrics. */
+    private Map<String, Double> settle(Target target) throws InterruptedException {
+        target.collectGarbage();
+        Thread.sleep(settings.smoke() ? 100 : 500);
+        return target.memoryMetrics();
+    }
+
+    private static String summary(Run run) {
+        StringBuilder b = new StringBuilder(run.scenario() + " round " + run.round() + " " + run.target() + ":");
+        run.figures().forEach((k, v) -> b.append(' ').append(k).append('=').append(String.format("%.2f", v)));
+        Object match = run.details().get("closes_match");
+        if (match != null) {
+            b.append(" closes_match=").append(match).append(' ').append(run.details().get("closewatch_recorded"));
+        }
+        Object failures = run.details().get("failures");
+        if (failures instanceof Map<?, ?> f && !f.isEmpty()) {
+            b.append(" failures=").append(f);
+        }
+        return b.toString();
+    }
+
+    private void describeMachine() {
+        environment.put("mode", settings.mode());
+        environment.put("started", started.toString());
+        environment.put("cpu", cpuModel());
+        environment.put("cores", Runtime.getRuntime().availableProcessors());
+        environment.put("memory", memTotal());
+        environment.put("kernel", read("/proc/sys/kernel/osrelease"));
+        environment.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
+        environment.put("netty", io.netty.util.Version.identify().getOrDefault("netty-transport",
+                io.netty.util.Version.identify().values().iterator().next()).artifactVersion());
+        environment.put("rounds", settings.rounds());
+        environment.put("warmup_s", settings.warmup().toMillis() / 1000.0);
+        environment.put("measure_s", settings.measure().toMillis() / 1000.0);
+    }
+
+    private static String cpuModel() {
+        for (String line : read("/proc/cpuinfo").split("\n")) {
+            if (line.startsWith("model name")) {
+                return line.substring(line.indexOf(':') + 1).trim();
+            }
+        }
+        return "unknown";
+    }
+
+    private static String memTotal() {
+        for (String line : read("/proc/meminfo").split("\n")) {
+            if (line.startsWith("MemTotal:")) {
+                long kib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+                return String.format("%.1f GiB", kib / 1048576.0);
+            }
+        }
+        return "unknown";
+    }
+
+    private static String read(String path) {
+        try {
+            return Files.readString(Path.of(path)).trim();
+        } catch (IOException e) {
+            return "unknown";
+        }
+    }
+
+    static void log(String line) {
+        System.out.println("[bench] " + line);
+        System.out.flush();
+    }
+}

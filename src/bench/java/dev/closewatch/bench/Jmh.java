@@ -1,0 +1,68 @@
+package dev.closewatch.bench;
+
+import dev.closewatch.bench.jmh.FrameObserverBench;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.Result;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/** Runs {@link FrameObserverBench} with the gc profiler and reads back one row per parameter set. */
+final class Jmh {
+
+    /**
+     * One parameter set's result.
+     *
+     * @param nsPerFrame  average time per frame
+     * @param error       the 99.9% confidence half-width of {@code nsPerFrame} (NaN with one iteration)
+     * @param bytesPerSecond wire bytes observed per second
+     * @param allocPerFrame bytes allocated per frame ({@code gc.alloc.rate.norm}), NaN if unknown
+     */
+    record Row(String size, boolean masked, String feed, double nsPerFrame, double error, double bytesPerSecond,
+               double allocPerFrame) {
+    }
+
+    private Jmh() {
+    }
+
+    static List<Row> run(boolean smoke, Path json) throws RunnerException {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include(FrameObserverBench.class.getName() + ".observe")
+                .addProfiler(GCProfiler.class)
+                .shouldFailOnError(true)
+                .result(json.toString())
+                .resultFormat(ResultFormatType.JSON);
+        if (smoke) {
+            b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
+        } else {
+            b.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(1))
+                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+        }
+        Collection<RunResult> results = new Runner(b.build()).run();
+        List<Row> rows = new ArrayList<>();
+        for (RunResult r : results) {
+            String size = r.getParams().getParam("size");
+            boolean masked = Boolean.parseBoolean(r.getParams().getParam("masked"));
+            String feed = r.getParams().getParam("feed");
+            Result<?> primary = r.getPrimaryResult();
+            double ns = primary.getScore();
+            Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
+            double bps = FrameObserverBench.wireBytes(size, masked) / (ns * 1e-9);
+            rows.add(new Row(size, masked, feed, ns, primary.getScoreError(), bps,
+                    alloc == null ? Double.NaN : alloc.getScore()));
+        }
+        List<String> order = List.of("small", "medium", "large");
+        rows.sort(Comparator.comparing((Row r) -> order.indexOf(r.size())).thenComparing(r -> !r.masked())
+                .thenComparing(r -> !"whole".equals(r.feed())));
+        return rows;
+    }
+}

@@ -1,0 +1,57 @@
+# closewatch container image: the Maven build in a JDK image, the runtime in a JRE image.
+#
+#   docker build -t closewatch .
+#   docker run --rm -p 8080:8080 -p 9090:9090 closewatch run --config /etc/closewatch/closewatch.yaml --upstream ws://backend:9000
+#   docker run --rm -p 8080:8080 -p 9090:9090 closewatch demo --listen 0.0.0.0:8080 --admin 0.0.0.0:9090
+#
+# Ports: 8080 the proxy (clients connect here), 9090 the admin server (/metrics, /healthz,
+# /readyz). Configuration: /etc/closewatch/closewatch.yaml (mount your own over it; its
+# admin.listen must not be 127.0.0.1, or Prometheus and the health check cannot reach it).
+# Environment: JAVA_OPTS (JVM flags), CLOSEWATCH_LOG_FORMAT=plain|json (Logback config
+# /etc/closewatch/logback.xml or logback-json.xml), CLOSEWATCH_ADMIN_PORT (health check port).
+
+FROM eclipse-temurin:17-jdk-noble AS build
+WORKDIR /build
+# The wrapper and the POM first, so the dependency layer is rebuilt only when they change.
+COPY mvnw pom.xml ./
+COPY .mvn/ .mvn/
+RUN ./mvnw -B -ntp -q dependency:go-offline
+COPY src/ src/
+RUN ./mvnw -B -ntp -q package -DskipTests \
+    && cp target/closewatch.jar /closewatch.jar
+
+FROM eclipse-temurin:17-jre-noble
+LABEL org.opencontainers.image.title="closewatch" \
+      org.opencontainers.image.description="Transparent WebSocket reverse proxy that classifies every session end (RFC 6455 close codes) and exports Prometheus metrics"
+
+# A fixed non-root UID/GID, so volume permissions and runAsNonRoot policies are predictable.
+RUN groupadd --system --gid 10001 closewatch \
+    && useradd --system --uid 10001 --gid closewatch --no-create-home --home-dir /nonexistent \
+       --shell /usr/sbin/nologin closewatch
+
+COPY --from=build /closewatch.jar /opt/closewatch/closewatch.jar
+COPY config/closewatch.yaml config/logback.xml config/logback-json.xml /etc/closewatch/
+# In a container the admin server must listen on all interfaces for Prometheus to scrape it
+# (the shipped default is loopback). Fail the build if the default file no longer has that line.
+RUN sed -i 's/^  listen: 127\.0\.0\.1:9090$/  listen: 0.0.0.0:9090/' /etc/closewatch/closewatch.yaml \
+    && grep -q '^  listen: 0\.0\.0\.0:9090$' /etc/closewatch/closewatch.yaml
+
+# JVM flags for a container: the heap takes half of the memory limit, leaving the other half
+# for Netty's direct buffers (capped at the heap size by default), metaspace and thread stacks;
+# an OutOfMemoryError ends the process so the orchestrator restarts it instead of limping on.
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=50.0 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true" \
+    CLOSEWATCH_LOG_FORMAT=plain \
+    CLOSEWATCH_ADMIN_PORT=9090
+
+USER 10001:10001
+WORKDIR /opt/closewatch
+EXPOSE 8080 9090
+
+# /healthz answers "ok" while the process is up (curl comes with the eclipse-temurin images).
+# The first check runs one interval after the start; the JVM is up well before.
+HEALTHCHECK --interval=15s --timeout=3s --retries=3 \
+    CMD curl -fsS "http://127.0.0.1:${CLOSEWATCH_ADMIN_PORT}/healthz" > /dev/null || exit 1
+
+# exec: java becomes PID 1's successor and gets SIGTERM directly (graceful drain on stop).
+ENTRYPOINT ["/bin/sh", "-c", "case \"$CLOSEWATCH_LOG_FORMAT\" in json) log=logback-json.xml ;; plain) log=logback.xml ;; *) echo \"closewatch: CLOSEWATCH_LOG_FORMAT must be plain or json, not '$CLOSEWATCH_LOG_FORMAT'\" >&2; exit 64 ;; esac; exec java $JAVA_OPTS -Dlogback.configurationFile=/etc/closewatch/$log -jar /opt/closewatch/closewatch.jar \"$@\"", "closewatch"]
+CMD ["run", "--config", "/etc/closewatch/closewatch.yaml"]

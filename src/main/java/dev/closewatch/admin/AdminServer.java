@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
@@ -94,6 +95,7 @@ public final class AdminServer implements AutoCloseable {
     private final byte[] token;
     private volatile BooleanSupplier readiness = () -> true;
     private volatile Runnable drainHook;
+    private final AtomicBoolean closed = new AtomicBoolean();
 
     private AdminServer(HttpServer server, ExecutorService executor, AdminConfig config,
                         PrometheusMeterRegistry registry, CloseCatalog catalog, Observability observability,
@@ -428,9 +430,12 @@ public final class AdminServer implements AutoCloseable {
         exchange.close();
     }
 
-    /** Stops listening, ends every stream, and stops the admin threads. */
+    /** Stops listening, ends every stream, and stops the admin threads. Idempotent. */
     @Override
     public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
         observability.removeCloseConsumer(stream);
         stream.closeAll();
         server.stop(0);

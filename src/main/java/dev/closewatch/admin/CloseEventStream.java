@@ -76,10 +76,14 @@ final class CloseEventStream implements Consumer<CloseEvent> {
     /** One subscriber's queue. Read by one thread; closed by it or by {@link #closeAll()}. */
     final class Subscription implements AutoCloseable {
 
-        /** Put in the queue to wake a reader blocked in {@link #poll} when the stream closes. */
+        /**
+         * Put in the emptied queue to wake a reader blocked in {@link #poll} when the stream closes
+         * (should an event loop refill the queue first, the reader sees {@link #isClosed()} at its
+         * next heartbeat instead).
+         */
         private static final Object CLOSED = new Object();
 
-        private final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(queueCapacity + 1);
+        private final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(queueCapacity);
         private final AtomicLong dropped = new AtomicLong();
         private volatile boolean closed;
 

@@ -109,14 +109,30 @@ public final class Observability {
                         event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());
                 openSessions.closed(event);
                 closeLogger.log(event);
-                for (Consumer<CloseEvent> consumer : closeConsumers) {
-                    try {
-                        consumer.accept(event);
-                    } catch (RuntimeException e) {
-                        LOG.warn("close-event consumer {} failed on session {}", consumer, event.sessionId(), e);
-                    }
-                }
+                publish(event);
+            }
+
+            /*
+             * A 1015 before the session opened (failed TLS handshake): the close line, the
+             * recent-closes ring and the event stream get it like any session end. No session was
+             * counted open, so RouteMeters.sessionClosed (which decrements the active gauge) does
+             * not apply; RouteMeters has no close-without-open counter yet.
+             */
+            @Override
+            public void onOpenFailed(CloseEvent event) {
+                closeLogger.log(event);
+                publish(event);
             }
         };
+    }
+
+    private void publish(CloseEvent event) {
+        for (Consumer<CloseEvent> consumer : closeConsumers) {
+            try {
+                consumer.accept(event);
+            } catch (RuntimeException e) {
+                LOG.warn("close-event consumer {} failed on session {}", consumer, event.sessionId(), e);
+            }
+        }
     }
 }

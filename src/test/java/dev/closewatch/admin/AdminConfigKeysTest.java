@@ -62,6 +62,16 @@ class AdminConfigKeysTest {
     }
 
     @Test
+    void shouldDocumentTheDefaultsInTheShippedConfig() throws Exception {
+        // When the documented default configuration is loaded
+        CloseWatchConfig config = new ConfigLoader().load(Path.of("config/closewatch.yaml"));
+
+        // Then it spells out exactly the defaults (and leaves the token unset)
+        assertEquals(new AdminConfig(null), config.admin());
+        assertEquals(new LogConfig.RateLimit(null, null, null), config.log().rateLimit());
+    }
+
+    @Test
     void shouldTurnTheRateLimitOffWithZero() throws Exception {
         CloseWatchConfig config = load("log:\n  rate_limit:\n    lines_per_second: 0\n" + ROUTES);
         assertEquals(true, config.log().rateLimit().unlimited());

@@ -29,8 +29,15 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  * BenchMain --jar closewatch.jar --out DIR [--mode full|smoke] [--rounds N] [--only jmh,echo,stream,churn,idle]
- *           [--warmup SECONDS] [--measure SECONDS] [--idle-sessions N] [--closewatch-jvm "OPTIONS"] [--jfr]
+ *           [--warmup SECONDS] [--measure SECONDS] [--prewarm SECONDS] [--idle-sessions N]
+ *           [--closewatch-jvm "OPTIONS"] [--jfr]
  * </pre>
+ * {@code --prewarm}: before round 1 of each load scenario, every target runs it once unrecorded, so
+ * closewatch's JIT has compiled the scenario's paths before anything is measured.
+ * {@code --jfr}: a JFR recording ({@code profile} settings) of closewatch over its measured window
+ * of round 1 of each load scenario, into the output directory. For CPU profiles with native and
+ * kernel frames, load async-profiler at the proxy's start through {@code --closewatch-jvm}
+ * ({@code -agentpath:…/libasyncProfiler.so=start,event=cpu,file=…,collapsed}).
  * Every step is bounded in time and all traffic stays on 127.0.0.0/8.
  */
 public final class BenchMain {
@@ -39,8 +46,8 @@ public final class BenchMain {
 
     /** What to run; {@link #smoke()} and {@link #full()} are the two documented presets. */
     record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
-                    Set<String> only, String closewatchJvm, boolean jfr, int echoConnections, int streamConnections,
-                    int churnUsers, int messageBytes) {
+                    Set<String> only, String closewatchJvm, boolean jfr, Duration prewarm,
+                    int echoConnections, int streamConnections, int churnUsers, int messageBytes) {
 
         boolean smoke() {
             return "smoke".equals(mode);
@@ -110,6 +117,7 @@ public final class BenchMain {
                 only,
                 a.getOrDefault("--closewatch-jvm", CLOSEWATCH_JVM),
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
+                seconds(a.getOrDefault("--prewarm", smoke ? "0" : "5")),
                 50, 8, 50, 1024);
     }
 
@@ -173,18 +181,15 @@ public final class BenchMain {
                 try (CloseWatchTarget closewatch = startCloseWatch(upstream, scenario);
                      NginxTarget ngx = startNginx(nginx, upstream, scenario, 4096)) {
                     List<Target> targets = List.of(direct, closewatch, ngx);
+                    if (!settings.prewarm().isZero()) {
+                        for (Target t : targets) {
+                            loadRun(scenario, t, 0, driver, Duration.ZERO, settings.prewarm(), null);
+                        }
+                    }
                     for (int round = 1; round <= settings.rounds(); round++) {
                         for (Target t : targets) {
-                            boolean profile = settings.jfr() && round == 1 && t == closewatch;
-                            if (profile) {
-                                closewatch.jcmd("JFR.start", "name=" + scenario, "settings=profile");
-                            }
-                            runs.add(loadRun(scenario, t, round, driver));
-                            if (profile) {
-                                Path jfr = settings.out().resolve("closewatch-" + scenario + ".jfr").toAbsolutePath();
-                                closewatch.jcmd("JFR.stop", "name=" + scenario, "filename=" + jfr);
-                                notes.add("JFR recording of closewatch during " + scenario + ": " + jfr);
-                            }
+                            Profiler profiler = round == 1 && t == closewatch ? profiler(closewatch, scenario) : null;
+                            runs.add(loadRun(scenario, t, round, driver, settings.warmup(), settings.measure(), profiler));
                         }
                     }
                 }
@@ -226,14 +231,47 @@ public final class BenchMain {
         return t;
     }
 
-    /** One echo, stream or churn run, with the proxy's CPU time over the measured window. */
-    private Run loadRun(String scenario, Target target, int round, Driver driver) throws Exception {
+    /** Starts and stops a profile of the closewatch process around a measured window. */
+    private interface Profiler {
+        void start();
+
+        void stop();
+    }
+
+    private Profiler profiler(CloseWatchTarget closewatch, String scenario) {
+        if (settings.jfr()) {
+            Path file = settings.out().resolve("closewatch-" + scenario + ".jfr").toAbsolutePath();
+            return new Profiler() {
+                @Override
+                public void start() {
+                    closewatch.jcmd("JFR.start", "name=" + scenario, "settings=profile");
+                }
+
+                @Override
+                public void stop() {
+                    closewatch.jcmd("JFR.stop", "name=" + scenario, "filename=" + file);
+                    notes.add("JFR recording of closewatch's measured " + scenario + " window: " + file);
+                }
+            };
+        }
+        return null;
+    }
+
+    /**
+     * One echo, stream or churn run, with the proxy's CPU time over the measured window; round 0
+     * is a pre-warm run, not recorded.
+     */
+    private Run loadRun(String scenario, Target target, int round, Driver driver, Duration warmup, Duration measure,
+                        Profiler profiler) throws Exception {
         Run run = new Run(scenario, target.name(), round);
         double[] cpu = new double[2];
         long[] wall = new long[2];
         driver.windowHook(new Driver.WindowHook() {
             @Override
             public void opened() {
+                if (profiler != null) {
+                    profiler.start();
+                }
                 cpu[0] = ProcStats.cpuSeconds(target.pids());
                 wall[0] = System.nanoTime();
             }
@@ -242,6 +280,9 @@ public final class BenchMain {
             public void closed() {
                 cpu[1] = ProcStats.cpuSeconds(target.pids());
                 wall[1] = System.nanoTime();
+                if (profiler != null) {
+                    profiler.stop();
+                }
             }
         });
         Map<String, Long> closesBefore = target.recordedCloses();
@@ -249,7 +290,7 @@ public final class BenchMain {
         switch (scenario) {
             case "echo" -> {
                 Driver.EchoResult r = driver.echo(target.address(), settings.echoConnections(), settings.messageBytes(),
-                        settings.warmup(), settings.measure());
+                        warmup, measure);
                 Histogram h = r.latencyNanos();
                 run.figures().put("messages_per_s", r.messages() / r.seconds());
                 run.figures().put("p50_us", h.getValueAtPercentile(50) / 1e3);
@@ -259,15 +300,14 @@ public final class BenchMain {
                 ends = r.ends();
             }
             case "stream" -> {
-                Driver.StreamResult r = driver.stream(target.address(), settings.streamConnections(), settings.warmup(),
-                        settings.measure());
+                Driver.StreamResult r = driver.stream(target.address(), settings.streamConnections(), warmup, measure);
                 run.figures().put("mb_per_s", r.bytes() / r.seconds() / 1e6);
                 run.details().put("bytes", r.bytes());
                 ends = r.ends();
             }
             case "churn" -> {
                 Driver.ChurnResult r = driver.churn(target.address(), settings.churnUsers(), settings.messageBytes(),
-                        settings.warmup(), settings.measure());
+                        warmup, measure);
                 run.figures().put("sessions_per_s", r.sessions() / r.seconds());
                 run.details().put("sessions_total", r.sessionsTotal());
                 ends = r.ends();
@@ -278,7 +318,7 @@ public final class BenchMain {
             run.figures().put("proxy_cpu_cores", (cpu[1] - cpu[0]) / ((wall[1] - wall[0]) / 1e9));
         }
         recordEnds(run, target, ends, closesBefore);
-        log(summary(run));
+        log((round == 0 ? "(pre-warm) " : "") + summary(run));
         return run;
     }
 
@@ -407,6 +447,7 @@ public final class BenchMain {
         environment.put("rounds", settings.rounds());
         environment.put("warmup_s", settings.warmup().toMillis() / 1000.0);
         environment.put("measure_s", settings.measure().toMillis() / 1000.0);
+        environment.put("prewarm_s", settings.prewarm().toMillis() / 1000.0);
     }
 
     private static String cpuModel() {

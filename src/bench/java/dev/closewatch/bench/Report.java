@@ -121,9 +121,10 @@ final class Report {
     String markdown() {
         StringBuilder b = new StringBuilder();
         b.append("# closewatch benchmark report\n\n");
-        b.append(String.format(Locale.ROOT, "Mode `%s`, %s round(s), %s s warm-up + %s s measured per run; finished in %s s.%n%n",
+        b.append(String.format(Locale.ROOT, "Mode `%s`, %s round(s), %s s warm-up + %s s measured per run "
+                        + "(after one unrecorded %s s pre-warm run per target and scenario); finished in %s s.%n%n",
                 settings.mode(), environment.get("rounds"), environment.get("warmup_s"), environment.get("measure_s"),
-                environment.get("duration_s")));
+                environment.get("prewarm_s"), environment.get("duration_s")));
         b.append("**Machine:** ").append(environment.get("cpu")).append(", ").append(environment.get("cores"))
                 .append(" cores, ").append(environment.get("memory")).append(" RAM, Linux ")
                 .append(environment.get("kernel")).append("; ").append(environment.get("jdk")).append("; Netty ")

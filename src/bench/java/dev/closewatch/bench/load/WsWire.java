@@ -2,6 +2,7 @@ package dev.closewatch.bench.load;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -112,8 +113,11 @@ public final class WsWire {
 
     /** A direct, read-only, never-freed buffer holding {@code bytes}; write {@link #share(ByteBuf)}s of it. */
     static ByteBuf readOnly(byte[] bytes) {
-        ByteBuf buf = Unpooled.directBuffer(bytes.length, bytes.length).writeBytes(bytes);
-        return Unpooled.unreleasableBuffer(buf);
+        // A JDK direct buffer, freed by the GC: no reference count to manage, nothing for the
+        // leak detector to report when a run's shared frames are dropped.
+        ByteBuffer direct = ByteBuffer.allocateDirect(bytes.length);
+        direct.put(bytes).flip();
+        return Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(direct));
     }
 
     /** A view of a {@link #readOnly(byte[])} buffer with its own indices, safe to write from any thread. */

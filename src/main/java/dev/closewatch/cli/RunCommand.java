@@ -34,10 +34,24 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         CloseWatchApp app = CloseWatchApp.start(config);
+        app.setReadiness(() -> !app.proxy().draining());
+        app.setDrainHook(app.proxy()::drain);
         CountDownLatch stopped = new CountDownLatch(1);
+        // SIGTERM / SIGINT: graceful drain (every session gets a Close frame from the proxy),
+        // then stop. The JVM runs this hook for both signals.
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.close();
-            stopped.countDown();
+            try {
+                int left = app.proxy().drainAndAwait();
+                if (left > 0) {
+                    org.slf4j.LoggerFactory.getLogger(RunCommand.class)
+                            .warn("drain timeout: closing {} session(s) that did not finish their close handshake", left);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                app.close();
+                stopped.countDown();
+            }
         }, "closewatch-shutdown"));
         stopped.await();
         return 0;

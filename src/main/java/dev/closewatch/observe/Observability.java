@@ -120,6 +120,7 @@ public final class Observability {
              */
             @Override
             public void onOpenFailed(CloseEvent event) {
+                meters.openFailed(event.classification(), event.initiator(), event.cause().label());
                 closeLogger.log(event);
                 publish(event);
             }

@@ -122,6 +122,29 @@ public final class RouteMeters implements FrameObserver.CountSink {
     void sessionClosed(CloseCode classification, Initiator initiator, String cause, Duration duration,
                        Duration closeHandshake, boolean incompleteHandshake) {
         active.decrementAndGet();
+        countClose(classification, initiator, cause);
+        sessionDuration.computeIfAbsent(classification.category(), c -> Timer.builder(SESSION_DURATION)
+                        .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
+                        .serviceLevelObjectives(SESSION_BUCKETS)
+                        .tags(routeTags.and(TAG_CATEGORY, c.label())).register(registry))
+                .record(duration);
+        if (closeHandshake != null) {
+            closeHandshakeDuration.record(closeHandshake);
+        }
+        if (incompleteHandshake) {
+            incomplete.get(initiator).increment();
+        }
+    }
+
+    /**
+     * A would-be session that failed before its 101 (a TLS handshake failure, 1015): counted in
+     * {@code closewatch_closes_total}, but it was never active and has no duration.
+     */
+    void openFailed(CloseCode classification, Initiator initiator, String cause) {
+        countClose(classification, initiator, cause);
+    }
+
+    private void countClose(CloseCode classification, Initiator initiator, String cause) {
         if (classification.category() == Category.ABNORMAL) {
             abnormal.computeIfAbsent(initiator.label() + "|" + cause, k -> Counter.builder(ABNORMAL_CLOSURES)
                             .description("1006 Abnormal Closures (no Close frame) by who dropped TCP and how")
@@ -137,17 +160,6 @@ public final class RouteMeters implements FrameObserver.CountSink {
                                 TAG_INITIATOR, k.initiator().label()))
                         .register(registry))
                 .increment();
-        sessionDuration.computeIfAbsent(category, c -> Timer.builder(SESSION_DURATION)
-                        .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
-                        .serviceLevelObjectives(SESSION_BUCKETS)
-                        .tags(routeTags.and(TAG_CATEGORY, c.label())).register(registry))
-                .record(duration);
-        if (closeHandshake != null) {
-            closeHandshakeDuration.record(closeHandshake);
-        }
-        if (incompleteHandshake) {
-            incomplete.get(initiator).increment();
-        }
     }
 
     void violation(Direction direction, Violation violation) {

@@ -12,10 +12,11 @@
 
 FROM eclipse-temurin:17-jdk-noble AS build
 WORKDIR /build
-# The wrapper and the POM first, so the dependency layer is rebuilt only when they change.
+# The wrapper and the POM first: the layer with the project's dependencies is rebuilt only when
+# they change (plugins are fetched by the package step).
 COPY mvnw pom.xml ./
 COPY .mvn/ .mvn/
-RUN ./mvnw -B -ntp -q dependency:go-offline
+RUN ./mvnw -B -ntp -q dependency:resolve
 COPY src/ src/
 RUN ./mvnw -B -ntp -q package -DskipTests \
     && cp target/closewatch.jar /closewatch.jar

@@ -19,6 +19,10 @@ final class CatalogOptions {
             return catalog;
         }
         var c = ProxyOptions.validated(new ConfigLoader().read(config), config.toString());
-        return catalog.withCustomCodes(c.codes().stream().map(CustomCodeConfig::toCloseCode).toList());
+        // Route-only codes too, so `explain` knows them; a top-level code wins over a route's.
+        java.util.Map<Integer, CustomCodeConfig> all = new java.util.TreeMap<>();
+        c.routes().forEach(r -> r.codes().forEach(code -> all.putIfAbsent(code.code(), code)));
+        c.codes().forEach(code -> all.put(code.code(), code));
+        return catalog.withCustomCodes(all.values().stream().map(CustomCodeConfig::toCloseCode).toList());
     }
 }

@@ -81,6 +81,9 @@ public final class CloseWatchApp implements AutoCloseable {
             closeLogger.close();
             throw e;
         }
+        // /readyz turns unready as soon as a drain starts; POST /admin/drain starts one.
+        admin.setReadiness(() -> !proxy.draining());
+        admin.setDrainHook(proxy::drain);
         return new CloseWatchApp(catalog, registry, closeLogger, observability, recentCloses, proxy, admin);
     }
 

@@ -34,8 +34,6 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         CloseWatchApp app = CloseWatchApp.start(config);
-        app.setReadiness(() -> !app.proxy().draining());
-        app.setDrainHook(app.proxy()::drain);
         CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM / SIGINT: graceful drain (every session gets a Close frame from the proxy),
         // then stop. The JVM runs this hook for both signals.

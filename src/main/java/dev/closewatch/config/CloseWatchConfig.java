@@ -137,6 +137,9 @@ public record CloseWatchConfig(
                 String u = ups.get(j);
                 check(errors, at + (r.upstreams().isEmpty() ? ".upstream" : ".upstreams[" + j + "]"), () -> UpstreamUri.parse(u));
             }
+            for (int j = 0; j < r.codes().size(); j++) {
+                r.codes().get(j).validate(at + ".codes[" + j + "]", errors);
+            }
             if (r.host() != null && !r.host().matches("[A-Za-z0-9.-]{1,253}")) {
                 errors.add(at + ".host: '" + r.host() + "' (expected: a host name without port, e.g. chat.example.com)");
             }

@@ -13,12 +13,21 @@ import java.util.List;
  * @param upstream   {@code ws://HOST:PORT[/path]} or {@code wss://…}; or use {@code upstreams}
  * @param upstreams  several upstreams, used round-robin; a connect failure tries the next one,
  *                   and a failed upstream is skipped for {@code upstream.failure_backoff}
+ * @param codes      private close codes (4000–4999) of this route's application only; they
+ *                   override the top-level {@code codes} for this route
  */
-public record RouteConfig(String name, String pathPrefix, String host, String upstream, List<String> upstreams) {
+public record RouteConfig(String name, String pathPrefix, String host, String upstream, List<String> upstreams,
+                          List<CustomCodeConfig> codes) {
 
     public RouteConfig {
         pathPrefix = pathPrefix == null ? "/" : pathPrefix;
         upstreams = upstreams == null ? List.of() : List.copyOf(upstreams);
+        codes = codes == null ? List.of() : List.copyOf(codes);
+    }
+
+    /** A route without codes of its own. */
+    public RouteConfig(String name, String pathPrefix, String host, String upstream, List<String> upstreams) {
+        this(name, pathPrefix, host, upstream, upstreams, null);
     }
 
     /** The upstreams of this route, in configured order. */

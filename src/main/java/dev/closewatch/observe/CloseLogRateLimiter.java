@@ -3,6 +3,8 @@ package dev.closewatch.observe;
 import static java.util.Objects.requireNonNull;
 
 import dev.closewatch.catalog.Category;
+import io.github.bucket4j.Bucket;
+import io.github.bucket4j.TimeMeter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,14 +18,9 @@ import org.slf4j.event.Level;
  * are counted per category until {@link #drainSuppressed()} hands the counts to whoever writes
  * the "suppressed N lines" summary ({@link CloseLogger}).
  *
- * <p>Lock-free and allocation-free on the hot path ({@link #tryAcquire}): one compare-and-set on
- * the category's bucket, one increment when refused. Safe to call from every event loop at once.
- *
- * <p>The bucket is the GCRA form of a token bucket ("virtual scheduling", ITU-T I.371): it keeps
- * the theoretical arrival time of the next line instead of a token count, so one
- * {@link AtomicLong} is its whole state. It is isolated in {@link Bucket} so that it can be
- * replaced by Bucket4j's {@code Bucket.builder().addLimit(l -> l.capacity(burst)
- * .refillGreedy(linesPerSecond, Duration.ofSeconds(1)))}, which has the same semantics.
+ * <p>The buckets are Bucket4j's lock-free local buckets ({@code capacity(burst)
+ * .refillGreedy(linesPerSecond, 1 s)}) on the given clock. Safe to call from every event loop at
+ * once.
  */
 public final class CloseLogRateLimiter {
 
@@ -61,7 +58,20 @@ public final class CloseLogRateLimiter {
         this.suppressedLevel = new Level[CATEGORIES.length];
         long now = nanoClock.getAsLong();
         for (int i = 0; i < CATEGORIES.length; i++) {
-            buckets[i] = linesPerSecond == 0 ? null : new Bucket(1_000_000_000L / linesPerSecond, burst, now);
+            buckets[i] = linesPerSecond == 0 ? null : Bucket.builder()
+                    .addLimit(limit -> limit.capacity(burst).refillGreedy(linesPerSecond, Duration.ofSeconds(1)))
+                    .withCustomTimePrecision(new TimeMeter() {
+                        @Override
+                        public long currentTimeNanos() {
+                            return nanoClock.getAsLong();
+                        }
+
+                        @Override
+                        public boolean isWallClockBased() {
+                            return false;
+                        }
+                    })
+                    .build();
             suppressed[i] = new AtomicLong();
         }
         this.windowStartNanos = now;
@@ -90,7 +100,7 @@ public final class CloseLogRateLimiter {
      */
     public boolean tryAcquire(Category category, Level level) {
         Bucket bucket = buckets[category.ordinal()];
-        if (bucket == null || bucket.tryConsume(nanoClock.getAsLong())) {
+        if (bucket == null || bucket.tryConsume(1)) {
             return true;
         }
         int i = category.ordinal();
@@ -134,37 +144,5 @@ public final class CloseLogRateLimiter {
      * @param window   time since the previous {@link #drainSuppressed()} (or construction)
      */
     public record Suppressed(Category category, long lines, Level level, Duration window) {
-    }
-
-    /**
-     * A token bucket of {@code capacity} tokens refilled one per {@code intervalNanos}, as GCRA:
-     * {@code tat} is the time at which the bucket would be full again. A line at {@code now} is
-     * allowed if, after adding one interval, the bucket would be full again within
-     * {@code capacity} intervals.
-     */
-    private static final class Bucket {
-
-        private final long intervalNanos;
-        private final long toleranceNanos;
-        private final AtomicLong tat;
-
-        Bucket(long intervalNanos, long capacity, long now) {
-            this.intervalNanos = Math.max(1, intervalNanos);
-            this.toleranceNanos = this.intervalNanos * capacity;
-            this.tat = new AtomicLong(now);
-        }
-
-        boolean tryConsume(long now) {
-            while (true) {
-                long current = tat.get();
-                long next = (current - now > 0 ? current : now) + intervalNanos;
-                if (next - now > toleranceNanos) {
-                    return false;
-                }
-                if (tat.compareAndSet(current, next)) {
-                    return true;
-                }
-            }
-        }
     }
 }

@@ -81,7 +81,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         ProxySettings settings = frontend.settings();
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 address(client.remoteAddress()), address(upstream.remoteAddress()),
-                settings.catalog(), route.listener(), System::nanoTime);
+                route.catalog(), route.listener(), System::nanoTime);
         SessionControl control = new SessionControl(session, client, upstream, settings);
         long maxFrame = settings.limits().maxFrameSize();
         RelayHandler upstreamToClient = new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, control, route.meters(), maxFrame);

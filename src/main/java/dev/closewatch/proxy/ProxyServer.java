@@ -91,8 +91,10 @@ public final class ProxyServer implements AutoCloseable {
         for (RouteConfig rc : config.routes()) {
             List<UpstreamUri> ups = rc.allUpstreams().stream().map(UpstreamUri::parse).toList();
             anyTlsUpstream |= ups.stream().anyMatch(UpstreamUri::tls);
+            CloseCatalog routeCatalog = catalog.withCustomCodes(
+                    rc.codes().stream().map(dev.closewatch.config.CustomCodeConfig::toCloseCode).toList());
             routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
-                    observability.route(rc.name()), observability.sessionListener(rc.name())));
+                    observability.route(rc.name()), observability.sessionListener(rc.name()), routeCatalog));
         }
         SslContext serverTls = config.tls() == null ? null : serverTls(config.tls());
         SslContext upstreamTls = anyTlsUpstream ? upstreamTls(config.upstream().tls()) : null;
@@ -131,7 +133,7 @@ public final class ProxyServer implements AutoCloseable {
             }
             ProxyServer server = new ProxyServer(transport, boss, workers, listener, settings);
             LOG.info("closewatch proxy listening on {}://{} ({} transport); routes: {}", serverTls == null ? "ws" : "wss",
-                    server.address(), transport.name(), routes.stream().map(r -> r.name() + " "
+                    BackendHandler.address(server.address()), transport.name(), routes.stream().map(r -> r.name() + " "
                             + (r.host() == null ? "" : r.host()) + r.pathPrefix() + " -> " + r.upstreams().all()).toList());
             return server;
         } catch (InterruptedException | RuntimeException e) {

@@ -1,5 +1,6 @@
 package dev.closewatch.proxy;
 
+import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.observe.RouteMeters;
 import dev.closewatch.websocket.SessionListener;
 import java.util.Locale;
@@ -14,9 +15,10 @@ import java.util.Locale;
  * @param upstreams  the route's upstreams
  * @param meters     the route's meters
  * @param listener   receives the route's session events
+ * @param catalog    classifies the route's close codes (the configuration's codes plus the route's own)
  */
 record Route(String name, String pathPrefix, String host, UpstreamPool upstreams, RouteMeters meters,
-             SessionListener listener) {
+             SessionListener listener, CloseCatalog catalog) {
 
     Route {
         host = host == null ? null : host.toLowerCase(Locale.ROOT);

@@ -30,7 +30,7 @@ class FrontendHandlerTest {
     private static EmbeddedChannel channel(String prefix) {
         Observability obs = new Observability(new SimpleMeterRegistry(), new CloseLogger(Level.DEBUG));
         Route api = new Route("api", prefix, null, new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9")),
-                1, System::nanoTime), obs.route("api"), obs.sessionListener("api"));
+                1, System::nanoTime), obs.route("api"), obs.sessionListener("api"), CloseCatalog.loadDefault());
         ProxySettings settings = settings(new Routes(List.of(api)), obs);
         return new EmbeddedChannel(new HttpServerCodec(8192, 1024, 8192), new FrontendHandler(settings, false));
     }

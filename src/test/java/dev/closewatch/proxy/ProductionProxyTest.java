@@ -261,4 +261,64 @@ class ProductionProxyTest {
             assertTrue(event.clean());
         }
     }
+
+    @Test
+    void shouldNameCustomCodesInMetricsAndLogsPerRoute() throws Exception {
+        // Given 4001 catalogued for every route and 4002 only for route "chat"
+        dev.closewatch.config.CustomCodeConfig tokenExpired = new dev.closewatch.config.CustomCodeConfig(4001,
+                "Token Expired", null, null, "The access token expired.", null, "Refresh the token and reconnect.");
+        dev.closewatch.config.CustomCodeConfig roomClosed = new dev.closewatch.config.CustomCodeConfig(4002,
+                "Room Closed", null, "normal", "The chat room was closed.", null, "Leave the room view.");
+        try (ProxyHarness h = ProxyHarness.start(c -> c.withCodes(List.of(tokenExpired)).withRoutes(List.of(
+                new RouteConfig("default", "/", null, c.routes().get(0).upstream(), null),
+                new RouteConfig("chat", "/chat", null, c.routes().get(0).upstream(), null, List.of(roomClosed)))))) {
+            // When sessions end with 4001 and 4002 on both routes
+            for (String path : List.of("/", "/chat")) {
+                for (int code : new int[] {4001, 4002}) {
+                    try (RawClient client = RawClient.open(h.port(), path)) {
+                        client.send(true, CLOSE, Frames.closeBody(code, "app"));
+                        client.readFrame();
+                    }
+                    CloseEvent event = h.nextEvent();
+                    var line = h.logLine(event.sessionId());
+                    if (code == 4001) {
+                        assertEquals("Token Expired", ProxyHarness.kv(line, "name"));
+                        assertEquals("Refresh the token and reconnect.", ProxyHarness.kv(line, "remedy"));
+                    } else if (path.equals("/chat")) {
+                        assertEquals("Room Closed", ProxyHarness.kv(line, "name"));
+                    } else {
+                        assertEquals("Private Use", ProxyHarness.kv(line, "name"));
+                    }
+                }
+            }
+            // Then catalogued codes get their own label; uncatalogued ones stay bucketed
+            assertEquals(1.0, h.count("closewatch.closes", "route", "default", "code", "4001", "category", "private", "initiator", "client"));
+            assertEquals(1.0, h.count("closewatch.closes", "route", "chat", "code", "4001", "category", "private", "initiator", "client"));
+            assertEquals(1.0, h.count("closewatch.closes", "route", "chat", "code", "4002", "category", "private", "initiator", "client"));
+            assertEquals(1.0, h.count("closewatch.closes", "route", "default", "code", "4xxx", "category", "private", "initiator", "client"));
+        }
+    }
+
+    @Test
+    void shouldDrainOnAdminRequestAndTurnUnready() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start(); RawClient client = RawClient.open(h.port(), "/")) {
+            java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+            String admin = "http://127.0.0.1:" + h.adminPort();
+            assertEquals(200, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/readyz")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+            await().atMost(Duration.ofSeconds(5)).until(() -> h.app.proxy().openSessions() == 1);
+            // When
+            var drained = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/admin/drain"))
+                    .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            // Then
+            assertEquals(202, drained.statusCode());
+            assertEquals(503, http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(admin + "/readyz")).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString()).statusCode());
+            WsFrame close = client.readFrame();
+            assertEquals(1012, close.closeCode());
+            client.send(true, CLOSE, close.payload());
+            assertTrue(client.peerClosed());
+            assertEquals(1012, h.nextEvent().code());
+        }
+    }
 }

@@ -80,6 +80,17 @@ class FrontendHandlerTest {
     }
 
     @Test
+    void shouldAnswer414ToAnOversizedRequestLine() {
+        // Given an 8 KiB request-line limit
+        EmbeddedChannel ch = channel("/");
+        // When
+        ch.writeInbound(Unpooled.copiedBuffer("GET /" + "a".repeat(9000) + " HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+        // Then
+        assertTrue(response(ch).startsWith("HTTP/1.1 414 Request-URI Too Long\r\n"));
+        assertFalse(ch.finish());
+    }
+
+    @Test
     void shouldAnswer404WhenNoRouteMatches() {
         // Given a route only for /api
         EmbeddedChannel ch = channel("/api");

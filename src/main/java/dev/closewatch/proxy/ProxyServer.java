@@ -57,6 +57,10 @@ public final class ProxyServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(ProxyServer.class);
     private static final String[] TLS_PROTOCOLS = {"TLSv1.3", "TLSv1.2"};
+    /** ALPN: closewatch speaks HTTP/1.1 on both legs (the WebSocket opening handshake is HTTP/1.1, RFC 6455 §4.1). */
+    private static final ApplicationProtocolConfig HTTP_1_1_ONLY = new ApplicationProtocolConfig(
+            ApplicationProtocolConfig.Protocol.ALPN, ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
+            ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1);
 
     private final Transport transport;
     private final EventLoopGroup boss;
@@ -165,17 +169,13 @@ public final class ProxyServer implements AutoCloseable {
             }
         }
         return builder.protocols(TLS_PROTOCOLS)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1))
+                .applicationProtocolConfig(HTTP_1_1_ONLY)
                 .build();
     }
 
     private static SslContext upstreamTls(UpstreamTlsConfig tls) throws IOException {
         SslContextBuilder builder = SslContextBuilder.forClient().protocols(TLS_PROTOCOLS)
-                .applicationProtocolConfig(new ApplicationProtocolConfig(ApplicationProtocolConfig.Protocol.ALPN,
-                        ApplicationProtocolConfig.SelectorFailureBehavior.NO_ADVERTISE,
-                        ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1));
+                .applicationProtocolConfig(HTTP_1_1_ONLY);
         if (tls.insecure()) {
             LOG.warn("upstream.tls.insecure is set: upstream certificates are NOT verified (test setups only)");
             builder.trustManager(InsecureTrustManagerFactory.INSTANCE);

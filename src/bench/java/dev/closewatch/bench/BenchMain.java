@@ -146,6 +146,7 @@ public final class BenchMain {
             endToEnd();
         }
         environment.put("duration_s", Duration.between(started, Instant.now()).toSeconds());
+        environment.put("loadavg_end", read("/proc/loadavg"));
         Report report = new Report(settings, idleSessions, environment, jmh, runs, notes);
         Path md = settings.out().resolve("report.md");
         Files.writeString(md, report.markdown());
@@ -441,6 +442,7 @@ public final class BenchMain {
         environment.put("cores", Runtime.getRuntime().availableProcessors());
         environment.put("memory", memTotal());
         environment.put("kernel", read("/proc/sys/kernel/osrelease"));
+        environment.put("loadavg_start", read("/proc/loadavg"));
         environment.put("jdk", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         environment.put("netty", io.netty.util.Version.identify().getOrDefault("netty-transport",
                 io.netty.util.Version.identify().values().iterator().next()).artifactVersion());

@@ -45,7 +45,7 @@ final class Jmh {
             b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
         } else {
             b.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(1))
-                    .measurementIterations(3).measurementTime(TimeValue.seconds(1));
+                    .measurementIterations(5).measurementTime(TimeValue.seconds(1));
         }
         Collection<RunResult> results = new Runner(b.build()).run();
         List<Row> rows = new ArrayList<>();

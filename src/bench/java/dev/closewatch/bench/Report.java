@@ -132,7 +132,9 @@ final class Report {
         if (environment.containsKey("nginx")) {
             b.append("; ").append(environment.get("nginx"));
         }
-        b.append(". Driver, upstream and proxy share the machine.\n\n");
+        b.append(". Driver, upstream and proxy share the machine. Load average (1/5/15 min) at the start: ")
+                .append(loadavg(environment.get("loadavg_start"))).append(", at the end: ")
+                .append(loadavg(environment.get("loadavg_end"))).append(".\n\n");
         if (settings.smoke()) {
             b.append("> Smoke run: seconds-long, to keep the benchmark compiling and running. Its figures mean nothing.\n\n");
         }
@@ -258,6 +260,11 @@ final class Report {
                         + "no allocation for non-Close frames (worst: %s B/frame) — %s.%n%n",
                 num(worstSmall), worstSmall <= 10 ? "**yes**" : String.format(Locale.ROOT, "**no**, over by %.0f%%", (worstSmall - 10) * 10),
                 num(worstAlloc), worstAlloc < 1 ? "**yes**" : "**no**"));
+    }
+
+    private static String loadavg(Object proc) {
+        String[] f = String.valueOf(proc).split(" ");
+        return f.length >= 3 ? f[0] + " / " + f[1] + " / " + f[2] : String.valueOf(proc);
     }
 
     private static String frameLabel(String size) {

@@ -6,6 +6,7 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CountDownLatch;
 
 /**
  * One WebSocket client connection of the load driver: sends the opening handshake, checks for
@@ -27,6 +28,8 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter implements Fra
     protected boolean closeReceived;
     /** What went wrong, if anything (a short label for the report). */
     protected String failure;
+    /** Counted down once {@link #onClosed()} has run: the session's counts are final. */
+    final CountDownLatch ended = new CountDownLatch(1);
 
     /** @param request the shared read-only opening handshake ({@link WsWire#upgradeRequest}) */
     ClientSession(ByteBuf request) {
@@ -142,7 +145,11 @@ abstract class ClientSession extends ChannelInboundHandlerAdapter implements Fra
             head.release();
             head = null;
         }
-        onClosed();
+        try {
+            onClosed();
+        } finally {
+            ended.countDown();
+        }
     }
 
     @Override

@@ -158,6 +158,22 @@ public final class Driver implements AutoCloseable {
         return seconds;
     }
 
+    /**
+     * Waits up to {@code timeout} for every session to end (its channel closed and its
+     * {@code channelInactive} counted), then closes the rest; returns how many had to be.
+     */
+    private static int drainSessions(List<? extends ClientSession> sessions, List<Channel> channels, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int forced = drain(channels, timeout);
+        for (ClientSession s : sessions) {
+            if (s.channel != null) {
+                s.ended.await(Math.max(0, deadline - System.nanoTime()) + 1_000_000_000L, TimeUnit.NANOSECONDS);
+            }
+        }
+        return forced;
+    }
+
     /** Waits up to {@code timeout} for every channel to close, then closes the rest; returns how many had to be. */
     private static int drain(List<Channel> channels, Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -203,7 +219,7 @@ public final class Driver implements AutoCloseable {
         }
         List<Channel> channels = connectAll(sessions, target, opened, Duration.ofSeconds(10));
         double seconds = window(control, warmup, measure);
-        drain(channels, Duration.ofSeconds(10));
+        drainSessions(sessions, channels, Duration.ofSeconds(10));
         Histogram all = new Histogram(1_000, TimeUnit.SECONDS.toNanos(60), 3);
         long messages = 0;
         for (EchoSession s : sessions) {
@@ -280,7 +296,7 @@ public final class Driver implements AutoCloseable {
         for (StreamSession s : sessions) {
             s.channel.eventLoop().execute(() -> s.sendClose(closeFrame));
         }
-        drain(channels, Duration.ofSeconds(15));
+        drainSessions(sessions, channels, Duration.ofSeconds(15));
         long bytes = sessions.stream().mapToLong(s -> s.measured).sum();
         return new StreamResult(bytes, seconds, tally.ends());
     }
@@ -448,7 +464,7 @@ public final class Driver implements AutoCloseable {
                     });
                 }
             }
-            int forced = drain(channels, timeout);
+            int forced = drainSessions(sessions, channels, timeout);
             if (forced > 0) {
                 tally.failed("close timeout x" + forced);
             }

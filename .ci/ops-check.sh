@@ -101,10 +101,11 @@ step "dockerfilelint Dockerfile" .ci/ops/node_modules/.bin/dockerfilelint Docker
 
 # ── the live proof ───────────────────────────────────────────────────────────────────────────
 # Timeline (seconds from the demo's start): Prometheus scrapes and evaluates every second; the
-# fast rules' baseline is the 10s rate averaged over a 60s window ending 30s ago, so it exists
-# from ~35s; quiet until the storm at 60s (10 sessions/s of which 1 in 7 end with 1006); then
-# 40 extra 1006/s for 60s; the spike alert (for: 10s) should fire ~15s into the storm.
-STORM_AFTER=60
+# fast rules' baseline is the 10s rate averaged over a 60s window ending 30s ago, counted once
+# the recorded rate is 40s old, so it exists from ~45s; quiet until the storm at 70s (10
+# sessions/s, 1 in 7 ending with 1006); then 40 extra 1006/s for 90s; the spike alert
+# (for: 10s) should fire ~15s into the storm.
+STORM_AFTER=70
 live_proof() {
   local ports proxy_port admin_port prom_port started storm_at i
   ports=$(node .ci/ops/free-ports.mjs 3) || return 1
@@ -145,7 +146,7 @@ EOF
   echo "prometheus: 127.0.0.1:$prom_port, rules: the real ones with fast windows ($WORK/closewatch.fast.rules.yml)"
 
   local ok=0
-  node .ci/ops/prove.mjs --prometheus "http://127.0.0.1:$prom_port" --metrics "http://127.0.0.1:$admin_port/metrics" \
+  timeout 300 node .ci/ops/prove.mjs --prometheus "http://127.0.0.1:$prom_port" --metrics "http://127.0.0.1:$admin_port/metrics" \
     --storm-at "$storm_at" --fire-timeout 90 --scrape-out "$WORK/scrape.txt" || ok=1
   echo
   echo "── metric names in the dashboard vs. the proxy's real /metrics"

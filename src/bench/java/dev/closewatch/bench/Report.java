@@ -181,8 +181,10 @@ final class Report {
                 Stats s = Stats.of(values(row.scenario(), t, row.figure()));
                 line.append(first ? cell(s) : "″").append(" | ");
             }
-            Stats rd = Stats.of(ratios(row.scenario(), row.figure(), "direct"));
-            Stats rn = Stats.of(ratios(row.scenario(), row.figure(), "nginx"));
+            // A growth near zero makes a ratio meaningless.
+            boolean ratiosMeaningful = !row.figure().contains("growth");
+            Stats rd = Stats.of(ratiosMeaningful ? ratios(row.scenario(), row.figure(), "direct") : List.of());
+            Stats rn = Stats.of(ratiosMeaningful ? ratios(row.scenario(), row.figure(), "nginx") : List.of());
             line.append(first ? ratioCell(rd) : "″").append(" | ").append(first ? ratioCell(rn) : "″").append(" | ");
             if (hasGoal) {
                 line.append(row.goal().text()).append(" | ").append(verdict(row)).append(" |");
@@ -215,7 +217,7 @@ final class Report {
             return "**yes**";
         }
         double by = g.atLeast() ? (g.bound() - value) / g.bound() : (value - g.bound()) / g.bound();
-        return String.format(Locale.ROOT, g.atLeast() ? "**no**, short by %.0f%%" : "**no**, over by %.0f%%", by * 100);
+        return String.format(Locale.ROOT, g.atLeast() ? "**no**, short by %.1f%%" : "**no**, over by %.1f%%", by * 100);
     }
 
     private void closes(StringBuilder b) {

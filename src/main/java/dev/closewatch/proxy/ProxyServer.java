@@ -50,8 +50,8 @@ import org.slf4j.LoggerFactory;
  * relays WebSocket handshakes and sessions to the routes' upstreams, and records every session
  * end through {@link Observability}. {@link #drain()} closes it gracefully.
  *
- * <p>One acceptor thread and one worker event loop per core; each client connection and its
- * upstream connection share one worker event loop.
+ * <p>One event loop per core, one of which also accepts; each client connection and its
+ * upstream connection share one event loop.
  */
 public final class ProxyServer implements AutoCloseable {
 
@@ -63,15 +63,13 @@ public final class ProxyServer implements AutoCloseable {
             ApplicationProtocolConfig.SelectedListenerFailureBehavior.ACCEPT, ApplicationProtocolNames.HTTP_1_1);
 
     private final Transport transport;
-    private final EventLoopGroup boss;
     private final EventLoopGroup workers;
     private final Channel listener;
     private final ProxySettings settings;
 
-    private ProxyServer(Transport transport, EventLoopGroup boss, EventLoopGroup workers, Channel listener,
+    private ProxyServer(Transport transport, EventLoopGroup workers, Channel listener,
                         ProxySettings settings) {
         this.transport = transport;
-        this.boss = boss;
         this.workers = workers;
         this.listener = listener;
         this.settings = settings;
@@ -107,18 +105,20 @@ public final class ProxyServer implements AutoCloseable {
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean());
-        EventLoopGroup boss = transport.newGroup(1);
+        // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         int maxLine = config.limits().maxInitialLineLength();
         int maxHeader = config.limits().maxHeaderSize();
         HostPort listen = HostPort.parse(config.listen());
         try {
             Channel listener = new ServerBootstrap()
-                    .group(boss, workers)
+                    .group(workers, workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
                     .childOption(ChannelOption.TCP_NODELAY, true)
                     .childOption(ChannelOption.SO_KEEPALIVE, config.keepalive().tcpKeepalive())
+                    .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
+                    .childOption(ChannelOption.RECVBUF_ALLOCATOR, Transport.newRecvAllocator())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
@@ -135,13 +135,12 @@ public final class ProxyServer implements AutoCloseable {
             if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
                 new NettyAllocatorMetrics(provider).bindTo(observability.registry());
             }
-            ProxyServer server = new ProxyServer(transport, boss, workers, listener, settings);
+            ProxyServer server = new ProxyServer(transport, workers, listener, settings);
             LOG.info("closewatch proxy listening on {}://{} ({} transport); routes: {}", serverTls == null ? "ws" : "wss",
                     BackendHandler.address(server.address()), transport.name(), routes.stream().map(r -> r.name() + " "
                             + (r.host() == null ? "" : r.host()) + r.pathPrefix() + " -> " + r.upstreams().all()).toList());
             return server;
         } catch (InterruptedException | RuntimeException e) {
-            boss.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
@@ -245,7 +244,6 @@ public final class ProxyServer implements AutoCloseable {
     @Override
     public void close() {
         listener.close().syncUninterruptibly();
-        boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
     }
 

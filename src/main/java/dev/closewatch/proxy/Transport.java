@@ -1,6 +1,9 @@
 package dev.closewatch.proxy;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.RecvByteBufAllocator;
+import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
@@ -23,6 +26,17 @@ public record Transport(
         Supplier<IoHandlerFactory> ioHandlerFactory,
         Class<? extends ServerChannel> serverChannel,
         Class<? extends SocketChannel> socketChannel) {
+
+    /**
+     * Write-buffer water marks for both legs: 512 KiB / 1 MiB, so one 64 KiB read does not turn
+     * the far side's reading off and on again (back-pressure still engages above 1 MiB queued).
+     */
+    public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
+
+    /** Read buffers that grow to 256 KiB for streams of big frames and shrink back for small ones. */
+    public static RecvByteBufAllocator newRecvAllocator() {
+        return new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+    }
 
     /** The best transport this machine offers. */
     public static Transport best() {

@@ -49,6 +49,7 @@ public final class FrameObserver {
     private static final int MAX_HEADER = 14;
 
     private final Direction direction;
+    private final boolean expectMasked;
     private final CloseCatalog catalog;
     private final Listener listener;
 
@@ -85,6 +86,7 @@ public final class FrameObserver {
      */
     public FrameObserver(Direction direction, CloseCatalog catalog, Listener listener) {
         this.direction = requireNonNull(direction, "direction");
+        this.expectMasked = direction == Direction.CLIENT_TO_UPSTREAM;
         this.catalog = requireNonNull(catalog, "catalog");
         this.listener = requireNonNull(listener, "listener");
     }
@@ -143,9 +145,10 @@ public final class FrameObserver {
             }
             int frameStart = i - headerLength;
             if (headerLength == 0 && end - i >= 2) {
-                int needed = headerSize(buf.getByte(i + 1));
+                int first = buf.getUnsignedShort(i);
+                int needed = headerSize((byte) first);
                 if (end - i >= needed) {
-                    startFrame(buf, i);
+                    startFrame(buf, i, first);
                     i += needed;
                 } else {
                     header[headerLength++] = buf.getByte(i++);
@@ -159,7 +162,7 @@ public final class FrameObserver {
                 if (headerLength < headerNeeded) {
                     continue;
                 }
-                startFrame(headerView, 0);
+                startFrame(headerView, 0, headerView.getUnsignedShort(0));
                 headerLength = 0;
                 headerNeeded = 2;
             }
@@ -226,29 +229,29 @@ public final class FrameObserver {
         return (secondByte & 0x80) != 0 ? size + 4 : size;
     }
 
-    private void startFrame(ByteBuf src, int index) {
-        byte b0 = src.getByte(index);
-        byte b1 = src.getByte(index + 1);
-        boolean fin = (b0 & 0x80) != 0;
-        opcode = b0 & 0x0F;
-        masked = (b1 & 0x80) != 0;
-        int len7 = b1 & 0x7F;
+    /** Reads a complete frame header at {@code index}; {@code first} holds its first two bytes. */
+    private void startFrame(ByteBuf src, int index, int first) {
+        boolean fin = (first & 0x8000) != 0;
+        opcode = (first >>> 8) & 0x0F;
+        masked = (first & 0x80) != 0;
+        int len7 = first & 0x7F;
         int p = index + 2;
         long length;
-        if (len7 == 126) {
+        if (len7 < 126) {
+            length = len7;
+        } else if (len7 == 126) {
             length = src.getUnsignedShort(p);
             p += 2;
-        } else if (len7 == 127) {
+        } else {
             length = src.getLong(p);
             p += 8;
             if (length < 0) {
                 listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
                 length = Long.MAX_VALUE;
             }
-        } else {
-            length = len7;
         }
-        if (masked) {
+        if (masked && opcode == 0x8) {
+            // Only a Close payload is ever unmasked; other frames' keys need not be read.
             maskingKey = src.getInt(p);
         }
         Opcode kind = Opcode.ofWire(opcode);
@@ -271,34 +274,31 @@ public final class FrameObserver {
     }
 
     private void checkRules(Opcode kind, boolean fin, long length) {
-        if (masked != (direction == Direction.CLIENT_TO_UPSTREAM)) {
+        if (masked != expectMasked) {
             listener.onViolation(direction, masked ? Violation.MASKED_SERVER_FRAME : Violation.UNMASKED_CLIENT_FRAME);
         }
-        switch (kind) {
-            case CLOSE, PING, PONG -> {
-                if (!fin) {
-                    listener.onViolation(direction, Violation.FRAGMENTED_CONTROL_FRAME);
-                }
-                if (length > MAX_CONTROL_PAYLOAD) {
-                    listener.onViolation(direction, Violation.CONTROL_FRAME_TOO_BIG);
-                }
+        // Plain opcode tests rather than a switch on the enum: this runs once per frame.
+        if (opcode == 0x1 || opcode == 0x2) {
+            if (inFragmentedMessage) {
+                listener.onViolation(direction, Violation.EXPECTED_CONTINUATION);
             }
-            case TEXT, BINARY -> {
-                if (inFragmentedMessage) {
-                    listener.onViolation(direction, Violation.EXPECTED_CONTINUATION);
-                }
-                inFragmentedMessage = !fin;
-                afterCloseCheck();
+            inFragmentedMessage = !fin;
+            afterCloseCheck();
+        } else if (opcode == 0x0) {
+            if (!inFragmentedMessage) {
+                listener.onViolation(direction, Violation.UNEXPECTED_CONTINUATION);
             }
-            case CONTINUATION -> {
-                if (!inFragmentedMessage) {
-                    listener.onViolation(direction, Violation.UNEXPECTED_CONTINUATION);
-                }
-                inFragmentedMessage = !fin;
-                afterCloseCheck();
+            inFragmentedMessage = !fin;
+            afterCloseCheck();
+        } else if (kind == Opcode.RESERVED) {
+            listener.onViolation(direction, Violation.RESERVED_OPCODE);
+        } else {
+            if (!fin) {
+                listener.onViolation(direction, Violation.FRAGMENTED_CONTROL_FRAME);
             }
-            case RESERVED -> listener.onViolation(direction, Violation.RESERVED_OPCODE);
-            default -> throw new AssertionError(kind);
+            if (length > MAX_CONTROL_PAYLOAD) {
+                listener.onViolation(direction, Violation.CONTROL_FRAME_TOO_BIG);
+            }
         }
     }
 

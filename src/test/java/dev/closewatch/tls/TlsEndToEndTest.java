@@ -197,4 +197,40 @@ class TlsEndToEndTest {
                     .tag("initiator", "client").counter().count());
         }
     }
+
+    @Test
+    void shouldServeWssFromAPkcs12KeystoreToAnUnverifiedUpstream(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        // Given the proxy's key and certificate in a PKCS#12 keystore, and upstream verification off
+        KeyStore p12 = KeyStore.getInstance("PKCS12");
+        p12.load(null, null);
+        p12.setKeyEntry("closewatch", proxyCert.key(), "secret".toCharArray(),
+                new java.security.cert.Certificate[] {proxyCert.cert()});
+        java.nio.file.Path file = dir.resolve("closewatch.p12");
+        try (java.io.OutputStream out = java.nio.file.Files.newOutputStream(file)) {
+            p12.store(out, "secret".toCharArray());
+        }
+        int upstreamPort = ((InetSocketAddress) upstream.localAddress()).getPort();
+        try (CloseWatchApp app = CloseWatchApp.start(CloseWatchConfig.defaults().withListen("127.0.0.1:0")
+                .withAdmin("127.0.0.1:0")
+                .withTls(new TlsConfig(null, null, file.toString(), "secret"))
+                .withUpstream("wss://localhost:" + upstreamPort)
+                .withUpstreamTimeouts(new UpstreamConfig(Duration.ofSeconds(2), Duration.ofSeconds(5), null,
+                        new UpstreamTlsConfig(null, true))))) {
+            CompletableFuture<String> echo = new CompletableFuture<>();
+            // When
+            WebSocket ws = trusting(proxyCert).newWebSocketBuilder()
+                    .buildAsync(URI.create("wss://localhost:" + app.proxy().address().getPort() + "/"), new WebSocket.Listener() {
+                        @Override
+                        public CompletionStage<?> onText(WebSocket w, CharSequence data, boolean last) {
+                            echo.complete(data.toString());
+                            return null;
+                        }
+                    }).get(10, TimeUnit.SECONDS);
+            ws.sendText("pkcs12", true);
+            // Then
+            assertEquals("pkcs12", echo.get(10, TimeUnit.SECONDS));
+            ws.abort();
+        }
+    }
 }

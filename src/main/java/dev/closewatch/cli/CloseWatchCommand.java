@@ -8,7 +8,7 @@ import picocli.CommandLine.Command;
         description = "Transparent WebSocket reverse proxy that explains why every session ended "
                 + "(RFC 6455 close codes, Prometheus metrics, one diagnostic log line per session end).",
         subcommands = {RunCommand.class, DemoCommand.class, ExplainCommand.class, CodesCommand.class,
-            CheckConfigCommand.class, CommandLine.HelpCommand.class})
+            CheckConfigCommand.class, EchoUpstreamCommand.class, CommandLine.HelpCommand.class})
 public final class CloseWatchCommand {
 
     public static void main(String[] args) {

@@ -43,19 +43,24 @@ final class DemoCommand implements Callable<Integer> {
             description = "abnormal closures per second during the storm (default: ${DEFAULT-VALUE})")
     int stormRate;
 
+    @Option(names = "--upstream", paramLabel = "ws://HOST:PORT",
+            description = "send the traffic mix through the proxy to this demo upstream (`closewatch echo-upstream`) "
+                    + "instead of an embedded one")
+    String externalUpstream;
+
     @Option(names = "--log", description = "also print the close log lines (they are quiet by default so the table stays readable)")
     boolean log;
 
     @Override
     public Integer call() throws Exception {
         CloseWatchConfig config;
-        EchoUpstream upstream = EchoUpstream.start(0);
+        EchoUpstream upstream = externalUpstream == null ? EchoUpstream.start(0) : null;
         try {
             config = options.load();
             if (options.listen == null && options.config == null) {
                 config = config.withListen("127.0.0.1:8080");
             }
-            config = config.withUpstream("ws://127.0.0.1:" + upstream.address().getPort());
+            config = config.withUpstream(upstream == null ? externalUpstream : "ws://127.0.0.1:" + upstream.address().getPort());
             List<CustomCodeConfig> codes = new ArrayList<>(config.codes());
             if (codes.stream().noneMatch(c -> c.code() != null && c.code() == 4001)) {
                 codes.add(new CustomCodeConfig(4001, "Token Expired", "private", "client_error",
@@ -66,7 +71,9 @@ final class DemoCommand implements Callable<Integer> {
             config = config.withCodes(codes);
             config = ProxyOptions.validated(config, options.source());
         } catch (ConfigException e) {
-            upstream.close();
+            if (upstream != null) {
+                upstream.close();
+            }
             System.err.println("closewatch: refusing to start: " + e.getMessage());
             return 2;
         }
@@ -81,7 +88,8 @@ final class DemoCommand implements Callable<Integer> {
             LiveTable table = new LiveTable(app.registry(), app.catalog());
             app.observability().addCloseConsumer(table);
             System.out.println("closewatch demo: proxy ws://" + app.proxy().address().getHostString() + ":"
-                    + app.proxy().address().getPort() + " -> embedded echo upstream " + upstream.address()
+                    + app.proxy().address().getPort() + " -> " + (upstream == null ? "demo upstream " + externalUpstream
+                            : "embedded echo upstream " + upstream.address())
                     + "; metrics at http://" + app.admin().address().getHostString() + ":"
                     + app.admin().address().getPort() + "/metrics");
             traffic.start(rate);
@@ -98,7 +106,9 @@ final class DemoCommand implements Callable<Integer> {
             System.out.println("closewatch demo: done after " + duration + " s; client sessions that failed: "
                     + traffic.failures());
         } finally {
-            upstream.close();
+            if (upstream != null) {
+                upstream.close();
+            }
             closeLog.setLevel(closeLogLevel);
         }
         return 0;

@@ -36,7 +36,7 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code close-empty} — sends a Close frame with no status code (the proxy reports 1005);</li>
  *   <li>{@code drop} — closes TCP without a Close frame (the proxy reports 1006, upstream).</li>
  * </ul>
- * Listens on 127.0.0.1 only.
+ * {@link #start(int)} listens on 127.0.0.1 only.
  */
 public final class EchoUpstream implements AutoCloseable {
 
@@ -54,6 +54,16 @@ public final class EchoUpstream implements AutoCloseable {
      * @throws InterruptedException if interrupted while binding
      */
     public static EchoUpstream start(int port) throws InterruptedException {
+        return start(new InetSocketAddress("127.0.0.1", port));
+    }
+
+    /**
+     * Starts the upstream on {@code address} (the {@code echo-upstream} command binds where it is
+     * told, e.g. 0.0.0.0 in a container).
+     *
+     * @throws InterruptedException if interrupted while binding
+     */
+    public static EchoUpstream start(InetSocketAddress address) throws InterruptedException {
         EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         Channel ch = new ServerBootstrap()
                 .group(group)
@@ -64,7 +74,7 @@ public final class EchoUpstream implements AutoCloseable {
                         ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler());
                     }
                 })
-                .bind(new InetSocketAddress("127.0.0.1", port)).sync().channel();
+                .bind(address).sync().channel();
         return new EchoUpstream(group, ch);
     }
 

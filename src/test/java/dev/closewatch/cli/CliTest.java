@@ -123,4 +123,19 @@ class CliTest {
         assertTrue(r.out().contains("\n1000     Normal Closure"), r.out());
         assertTrue(r.out().contains("closewatch demo: done after 2 s"), r.out());
     }
+
+    @Test
+    void shouldRunTheDemoThroughAnExternalDemoUpstream() throws Exception {
+        // Given the demo's echo upstream on its own (as `closewatch echo-upstream` runs it)
+        try (dev.closewatch.demo.EchoUpstream upstream = dev.closewatch.demo.EchoUpstream.start(
+                new java.net.InetSocketAddress("127.0.0.1", 0))) {
+            String uri = "ws://127.0.0.1:" + upstream.address().getPort();
+            // When
+            Result r = run("demo", "--upstream", uri, "--duration", "2", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0");
+            // Then
+            assertEquals(0, r.exit(), r.err());
+            assertTrue(r.out().contains("-> demo upstream " + uri), r.out());
+            assertTrue(r.out().contains("\n1000     Normal Closure"), r.out());
+        }
+    }
 }

@@ -55,7 +55,8 @@ public final class FrameObserver {
 
     /** Header bytes of a header split across reads. */
     private final byte[] header = new byte[MAX_HEADER];
-    private final ByteBuf headerView = Unpooled.wrappedBuffer(header);
+    /** Created the first time a header straddles two reads. */
+    private ByteBuf headerView;
     private int headerLength;
     private int headerNeeded = 2;
 
@@ -161,6 +162,9 @@ public final class FrameObserver {
                 }
                 if (headerLength < headerNeeded) {
                     continue;
+                }
+                if (headerView == null) {
+                    headerView = Unpooled.wrappedBuffer(header);
                 }
                 startFrame(headerView, 0, headerView.getUnsignedShort(0));
                 headerLength = 0;

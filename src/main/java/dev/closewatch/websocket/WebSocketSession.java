@@ -6,8 +6,6 @@ import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.catalog.CloseCode;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.EnumMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -53,7 +51,8 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private boolean closeFromUpstream;
     private Cause proxyCause;
 
-    private final Map<Initiator, Cause> transportCause = new EnumMap<>(Initiator.class);
+    private Cause clientTransportCause;
+    private Cause upstreamTransportCause;
     private Initiator firstTransportClosed;
     private boolean clientClosed;
     private boolean upstreamClosed;
@@ -160,7 +159,17 @@ public final class WebSocketSession implements FrameObserver.Listener {
      * {@link Cause#FIN}.
      */
     public void transportFailed(Initiator side, Cause cause) {
-        transportCause.putIfAbsent(side, cause);
+        if (side == Initiator.CLIENT && clientTransportCause == null) {
+            clientTransportCause = cause;
+        } else if (side == Initiator.UPSTREAM && upstreamTransportCause == null) {
+            upstreamTransportCause = cause;
+        }
+    }
+
+    /** How {@code side}'s TCP connection ended: the first cause noted, else FIN. */
+    private Cause transportCause(Initiator side) {
+        Cause cause = side == Initiator.CLIENT ? clientTransportCause : upstreamTransportCause;
+        return cause == null ? Cause.FIN : cause;
     }
 
     /**
@@ -195,7 +204,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
         Cause cause;
         if (state == State.OPEN) {
             initiator = firstTransportClosed;
-            cause = transportCause.getOrDefault(initiator, Cause.FIN);
+            cause = transportCause(initiator);
             code = cause == Cause.TLS_HANDSHAKE ? CloseCatalog.TLS_HANDSHAKE : CloseCatalog.ABNORMAL_CLOSURE;
             classification = catalog.lookup(code);
         } else {
@@ -204,7 +213,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
             initiator = closeInitiator;
             cause = initiator == Initiator.PROXY ? proxyCause
                     : state == State.CLOSED ? Cause.CLOSE_HANDSHAKE
-                    : transportCause.getOrDefault(firstTransportClosed, Cause.FIN);
+                    : transportCause(firstTransportClosed);
         }
         return new CloseEvent(id, route, client, upstream, code, classification, closeReason, initiator,
                 state == State.CLOSED, state != State.OPEN, cause, openedAt,

@@ -242,6 +242,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         Bootstrap bootstrap = new Bootstrap()
                 .group(client.eventLoop())
                 .channel(settings.transport().socketChannel())
+                .resolver(settings.resolver())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.SO_KEEPALIVE, settings.keepalive().tcpKeepalive())
@@ -258,7 +259,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                                 .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
                     }
                 });
-        ChannelFuture f = bootstrap.connect(target.address().toSocketAddress());
+        ChannelFuture f = bootstrap.connect(InetSocketAddress.createUnresolved(target.address().host(),
+                target.address().port()));
         backend = f.channel();
         f.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {

@@ -104,7 +104,7 @@ public final class ProxyServer implements AutoCloseable {
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
-                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean());
+                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), transport.newResolver());
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         int maxLine = config.limits().maxInitialLineLength();
@@ -245,6 +245,7 @@ public final class ProxyServer implements AutoCloseable {
     public void close() {
         listener.close().syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+        settings.resolver().close();
     }
 
     ProxySettings settings() {

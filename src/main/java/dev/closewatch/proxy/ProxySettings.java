@@ -6,6 +6,8 @@ import dev.closewatch.config.KeepaliveConfig;
 import dev.closewatch.config.LimitsConfig;
 import dev.closewatch.observe.RequestRejections;
 import io.netty.handler.ssl.SslContext;
+import io.netty.resolver.AddressResolverGroup;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -27,9 +29,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param sessions        open sessions, for drain
  * @param connections     client connections open now
  * @param draining        set once a drain starts
+ * @param resolver        resolves upstream host names without blocking an event loop
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
-                     AtomicInteger connections, AtomicBoolean draining) {
+                     AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver) {
 }

@@ -8,11 +8,17 @@ import io.netty.channel.IoHandlerFactory;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.ServerChannel;
 import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
 import io.netty.channel.epoll.EpollIoHandler;
 import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import java.util.function.Supplier;
@@ -25,7 +31,8 @@ public record Transport(
         String name,
         Supplier<IoHandlerFactory> ioHandlerFactory,
         Class<? extends ServerChannel> serverChannel,
-        Class<? extends SocketChannel> socketChannel) {
+        Class<? extends SocketChannel> socketChannel,
+        Class<? extends DatagramChannel> datagramChannel) {
 
     /**
      * Write-buffer water marks for both legs: 512 KiB / 1 MiB, so one 64 KiB read does not turn
@@ -42,9 +49,20 @@ public record Transport(
     public static Transport best() {
         if (!"nio".equals(System.getProperty("closewatch.transport")) && Epoll.isAvailable()) {
             return new Transport("epoll", EpollIoHandler::newFactory, EpollServerSocketChannel.class,
-                    EpollSocketChannel.class);
+                    EpollSocketChannel.class, EpollDatagramChannel.class);
         }
-        return new Transport("nio", NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class);
+        return new Transport("nio", NioIoHandler::newFactory, NioServerSocketChannel.class, NioSocketChannel.class,
+                NioDatagramChannel.class);
+    }
+
+    /**
+     * An asynchronous DNS resolver for upstream host names (RFC 1035 over UDP, the system's
+     * resolv.conf servers, /etc/hosts first), so a slow lookup never blocks an event loop.
+     */
+    public DnsAddressResolverGroup newResolver() {
+        return new DnsAddressResolverGroup(new DnsNameResolverBuilder()
+                .datagramChannelType(datagramChannel)
+                .nameServerProvider(DnsServerAddressStreamProviders.platformDefault()));
     }
 
     /** A new event loop group of {@code threads} threads on this transport. */

@@ -40,7 +40,7 @@ class FrontendHandlerTest {
         return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), defaults.limits(), defaults.keepalive(), defaults.drain(), null,
                 new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
-                new AtomicBoolean());
+                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE);
     }
 
     private static String response(EmbeddedChannel ch) {

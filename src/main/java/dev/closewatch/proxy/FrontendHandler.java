@@ -244,13 +244,11 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .channel(settings.transport().socketChannel())
                 .resolver(settings.resolver())
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-                .option(ChannelOption.TCP_NODELAY, true)
-                .option(ChannelOption.SO_KEEPALIVE, settings.keepalive().tcpKeepalive())
                 .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
-                .option(ChannelOption.RECVBUF_ALLOCATOR, Transport.newRecvAllocator())
                 .handler(new ChannelInitializer<Channel>() {
                     @Override
                     protected void initChannel(Channel ch) {
+                        Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
                         if (target.tls()) {
                             ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
                         }

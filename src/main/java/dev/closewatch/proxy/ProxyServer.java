@@ -115,13 +115,11 @@ public final class ProxyServer implements AutoCloseable {
                     .group(workers, workers)
                     .channel(transport.serverChannel())
                     .option(ChannelOption.SO_BACKLOG, 1024)
-                    .childOption(ChannelOption.TCP_NODELAY, true)
-                    .childOption(ChannelOption.SO_KEEPALIVE, config.keepalive().tcpKeepalive())
                     .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
-                    .childOption(ChannelOption.RECVBUF_ALLOCATOR, Transport.newRecvAllocator())
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
+                            Transport.configureSocket(ch, config.keepalive().tcpKeepalive());
                             if (serverTls != null) {
                                 ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
                             }
@@ -191,6 +189,11 @@ public final class ProxyServer implements AutoCloseable {
     /** The bound listen address (with the real port when the configuration asked for port 0). */
     public InetSocketAddress address() {
         return (InetSocketAddress) listener.localAddress();
+    }
+
+    /** The control of each open session (live view); for tests in this package. */
+    Set<SessionControl> sessionControls() {
+        return settings.sessions();
     }
 
     /** The socket transport in use: {@code epoll} or {@code nio}. */

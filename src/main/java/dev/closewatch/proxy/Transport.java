@@ -1,6 +1,7 @@
 package dev.closewatch.proxy;
 
-import io.netty.channel.AdaptiveRecvByteBufAllocator;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.RecvByteBufAllocator;
 import io.netty.channel.WriteBufferWaterMark;
@@ -17,6 +18,7 @@ import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
+import io.netty.util.internal.PlatformDependent;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
@@ -40,9 +42,29 @@ public record Transport(
      */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
-    /** Read buffers that grow to 256 KiB for streams of big frames and shrink back for small ones. */
+    /**
+     * A new read-buffer policy for one channel: buffers that grow to 256 KiB for streams of big
+     * frames and shrink back for small ones, and small reads on request of the splicing relay.
+     * One per channel, never shared.
+     */
     public static RecvByteBufAllocator newRecvAllocator() {
-        return new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
+        return new RelayRecvAllocator();
+    }
+
+    /**
+     * Socket options of a relayed connection, set once per channel: its own {@link #newRecvAllocator()
+     * read policy}, and TCP keepalive only when wanted. {@code TCP_NODELAY} is already on (Netty's
+     * default on Linux, for epoll and NIO alike), and keepalive already off, so neither costs a
+     * {@code setsockopt} call per connection.
+     */
+    public static void configureSocket(Channel ch, boolean tcpKeepalive) {
+        ch.config().setRecvByteBufAllocator(newRecvAllocator());
+        if (!PlatformDependent.canEnableTcpNoDelayByDefault()) {
+            ch.config().setOption(ChannelOption.TCP_NODELAY, true);
+        }
+        if (tcpKeepalive) {
+            ch.config().setOption(ChannelOption.SO_KEEPALIVE, true);
+        }
     }
 
     /** The best transport this machine offers. */

@@ -58,8 +58,14 @@ public final class BenchMain {
         }
     }
 
-    /** Default JVM options of the closewatch process: a fixed heap ceiling, the JVM's default GC (G1). */
-    static final String CLOSEWATCH_JVM = "-Xms64m -Xmx512m";
+    /**
+     * Default JVM options of the closewatch process: a fixed heap ceiling, the JVM's default GC (G1),
+     * and the memory-return flags the README and the Dockerfile ship (a small initial heap so G1 can
+     * shrink, Min/MaxHeapFreeRatio 10/30 for how far it shrinks, a periodic GC when idle, and a
+     * periodic trim of glibc's malloc arenas).
+     */
+    static final String CLOSEWATCH_JVM = "-Xms16m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 "
+            + "-XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=5000";
 
     private final Settings settings;
     private final List<Run> runs = new ArrayList<>();
@@ -363,17 +369,22 @@ public final class BenchMain {
     }
 
     /**
-     * Idle: resident memory of the proxy per idle session. Baseline after a warm-up batch (classes
-     * loaded, allocator primed) and a GC; then {@code idleSessions} sessions opened and held; then
-     * all closed with Close 1000. Readings after a full GC ({@code jcmd GC.run}) for closewatch so
-     * that the heap holds live data only; nginx has no GC.
+     * Idle: resident memory of the proxy per idle session. A first batch of the same size is opened
+     * and closed unrecorded (a warm-up: the JIT compiles the open and close paths at this scale,
+     * classes load, the heap finds its size), then the baseline; then {@code idleSessions} sessions
+     * opened and held; then all closed with Close 1000. So the after-close growth is what one load
+     * leaves behind, not the one-time warm-up, which is reported apart ({@code rss_first_load_mib}).
+     * Each reading is taken after {@link #settle}: a full GC ({@code jcmd GC.run}) for closewatch so
+     * that the heap holds live data only, then the same wait for both targets.
      */
     private Run idleRun(Target target, int round, Driver driver) throws Exception {
         Run run = new Run("idle", target.name(), round);
         int sources = Math.max(1, (idleSessions + 9_999) / 10_000 * 4);
-        Driver.IdleSessions warm = driver.openIdle(target.address(), 200, 100, sources, Duration.ofSeconds(30));
-        warm.closeAll(Duration.ofSeconds(30));
-        Thread.sleep(settings.smoke() ? 300 : 1000);
+        settle(target);
+        long rssStart = ProcStats.residentBytes(target.pids());
+        Driver.IdleSessions warm = driver.openIdle(target.address(), idleSessions, 200, sources, Duration.ofSeconds(120));
+        warm.closeAll(Duration.ofSeconds(60));
+        Thread.sleep(settings.smoke() ? 300 : 2000);
         Map<String, Double> m0 = settle(target);
         long rss0 = ProcStats.residentBytes(target.pids());
         Map<String, Long> closesBefore = target.recordedCloses();
@@ -397,6 +408,8 @@ public final class BenchMain {
         run.details().put("sessions_open", open);
         run.figures().put("rss_kib_per_session", (rssOpen - rss0) / n / 1024);
         run.figures().put("rss_kib_per_session_before_gc", (rssOpenRaw - rss0) / n / 1024);
+        run.figures().put("rss_start_mib", rssStart / 1048576.0);
+        run.figures().put("rss_first_load_mib", (rss0 - rssStart) / 1048576.0);
         run.figures().put("rss_base_mib", rss0 / 1048576.0);
         run.figures().put("rss_open_mib", rssOpen / 1048576.0);
         run.figures().put("rss_closed_mib", rssClosed / 1048576.0);
@@ -414,12 +427,20 @@ public final class BenchMain {
         return run;
     }
 
-    /** A full GC where the target has one, a moment to settle, then the target's memory metrics. */
+    /**
+     * A full GC where the target has one, then a wait, then the target's memory metrics. The wait
+     * (the same for every target) covers what a JVM releases a few seconds late: G1 uncommits the
+     * heap it shrank concurrently, the JIT's arena chunk pool is emptied every 5 s, and glibc's free
+     * malloc pages go back at the next native-heap trim ({@code -XX:TrimNativeHeapInterval=5000}).
+     */
     private Map<String, Double> settle(Target target) throws InterruptedException {
         target.collectGarbage();
-        Thread.sleep(settings.smoke() ? 100 : 500);
+        Thread.sleep(settings.smoke() ? 100 : SETTLE_MS);
         return target.memoryMetrics();
     }
+
+    /** How long {@link #settle} waits after the GC in a full run: two 5 s periods and a margin. */
+    static final long SETTLE_MS = 12_000;
 
     private static String summary(Run run) {
         StringBuilder b = new StringBuilder(run.scenario() + " round " + run.round() + " " + run.target() + ":");

@@ -43,7 +43,9 @@ final class Report {
                     new Goal("absolute", 8.0, false, "≤ 8 KiB")),
             new Row("idle", "rss_kib_per_session_before_gc", "RSS per session, before GC (KiB)", false, null),
             new Row("idle", "heap_kib_per_session", "live heap per session (KiB)", false, null),
-            new Row("idle", "rss_base_mib", "RSS baseline (MiB)", false, null),
+            new Row("idle", "rss_start_mib", "RSS at start, before the warm-up batch (MiB)", false, null),
+            new Row("idle", "rss_first_load_mib", "RSS change over the warm-up batch (MiB)", false, null),
+            new Row("idle", "rss_base_mib", "RSS baseline, after the warm-up batch (MiB)", false, null),
             new Row("idle", "rss_open_mib", "RSS with sessions open, after GC (MiB)", false, null),
             new Row("idle", "rss_closed_mib", "RSS after all closed (MiB)", false, null),
             new Row("idle", "rss_after_close_growth_mib", "RSS growth after all closed (MiB)", false, null),
@@ -292,10 +294,11 @@ final class Report {
                 .append(environment.getOrDefault("nginx_conf", "nginx-*/nginx.conf")).append("`.\n");
         b.append(String.format(Locale.ROOT, "- **Scenarios:** echo: %d connections, %d B text round trips; stream: %d connections, "
                         + "64 KiB binary frames upstream → client; churn: %d users, open → one %d B echo → Close 1000; idle: %d sessions "
-                        + "(fresh proxy process per run; RSS = VmRSS, summed over nginx's master and workers; closewatch read after "
-                        + "`jcmd GC.run`).%n",
+                        + "(fresh proxy process per run; an unrecorded warm-up batch of the same size opened and closed before the "
+                        + "baseline; RSS = VmRSS, summed over nginx's master and workers; every reading %d s after a full GC, "
+                        + "closewatch's by `jcmd GC.run`, nginx's after the same wait).%n",
                 settings.echoConnections(), settings.messageBytes(), settings.streamConnections(), settings.churnUsers(),
-                settings.messageBytes(), idleSessions));
+                settings.messageBytes(), idleSessions, BenchMain.SETTLE_MS / 1000));
         for (String n : notes) {
             b.append("- ").append(n).append('\n');
         }

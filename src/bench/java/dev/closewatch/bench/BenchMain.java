@@ -123,7 +123,7 @@ public final class BenchMain {
                 only,
                 a.getOrDefault("--closewatch-jvm", CLOSEWATCH_JVM),
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
-                seconds(a.getOrDefault("--prewarm", smoke ? "0" : "5")),
+                seconds(a.getOrDefault("--prewarm", smoke ? "0" : "10")),
                 50, 8, 50, 1024);
     }
 

@@ -86,7 +86,6 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         long maxFrame = settings.limits().maxFrameSize();
         RelayHandler upstreamToClient = new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, control, route.meters(), maxFrame);
         RelayHandler clientToUpstream = new RelayHandler(Direction.CLIENT_TO_UPSTREAM, upstream, control, route.meters(), maxFrame);
-        RelayHandler.pair(upstreamToClient, clientToUpstream);
         control.start(clientToUpstream, upstreamToClient);
         // Relays first, then both encoders, and only then the decoders: removing a decoder hands
         // its leftover bytes (frames read together with the handshake) to the relay, which writes

@@ -191,11 +191,6 @@ public final class ProxyServer implements AutoCloseable {
         return (InetSocketAddress) listener.localAddress();
     }
 
-    /** The control of each open session (live view); for tests in this package. */
-    Set<SessionControl> sessionControls() {
-        return settings.sessions();
-    }
-
     /** The socket transport in use: {@code epoll} or {@code nio}. */
     public String transportName() {
         return transport.name();

@@ -8,12 +8,9 @@ import dev.closewatch.websocket.Initiator;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.epoll.AbstractEpollStreamChannel;
-import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import org.slf4j.Logger;
@@ -29,25 +26,10 @@ import org.slf4j.LoggerFactory;
  * boundary of this direction, never inside a passing frame; after a Close is injected, the rest of
  * this direction is read (to see the endpoint's answering Close) but no longer relayed. Both
  * channels of a session share one event loop, so nothing here needs a lock.
- *
- * <p><b>Zero-copy relay of big frames.</b> On the epoll transport, with plain TCP on both legs,
- * the rest of a data frame's payload of at least {@value #SPLICE_MIN} bytes is moved from socket to
- * socket with {@code splice(2)} (through a pipe, never through the JVM): once a read has shown
- * the observer the frame's header, nobody needs its payload, only Close payloads are read. While
- * a stream carries such frames, reads are kept {@linkplain RelayRecvAllocator#smallReads(boolean)
- * small} so each read takes little more than the next header. Nothing is rewritten either way;
- * frames of the proxy's own wait for the splice to finish, as they wait for any frame's end.
- * The system property {@code closewatch.splice=false} turns this off.
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(RelayHandler.class);
-
-    /** Smallest rest of a payload, in bytes, that is spliced rather than read. */
-    static final int SPLICE_MIN = 16 * 1024;
-    /** Largest splice at once, bytes; a longer payload is spliced in several steps. */
-    static final int SPLICE_MAX = 1024 * 1024;
-    private static final boolean SPLICE_ENABLED = !"false".equals(System.getProperty("closewatch.splice"));
 
     private final Direction inbound;
     private final Initiator side;
@@ -61,20 +43,6 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private ByteBuf pendingInjection;
     private boolean pendingIsClose;
     private boolean discarding;
-
-    /** The handler relaying the other direction, whose reading this channel's writability gates. */
-    private RelayHandler reverse;
-    /** The channel this handler reads; set when added to its pipeline. */
-    private Channel channel;
-    /** Reading was turned off because the peer was not writable. */
-    private boolean pausedForPeer;
-    private AbstractEpollStreamChannel spliceSource;
-    private AbstractEpollStreamChannel spliceTarget;
-    private RelayRecvAllocator recvAllocator;
-    /** Splices handed to Netty whose bytes have not all been written to the peer yet. */
-    private int splicing;
-    private long splicedBytes;
-    private final ChannelFutureListener spliceDone = this::spliceDone;
 
     /**
      * @param inbound the direction of the bytes this channel reads
@@ -92,32 +60,6 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         observer.maxFramePayload(maxFramePayload);
     }
 
-    /** Lets each of a session's two relays resume the other's reading when its channel drains. */
-    static void pair(RelayHandler a, RelayHandler b) {
-        a.reverse = b;
-        b.reverse = a;
-    }
-
-    @Override
-    public void handlerAdded(ChannelHandlerContext ctx) {
-        Channel ch = ctx.channel();
-        channel = ch;
-        if (SPLICE_ENABLED
-                && ch instanceof AbstractEpollStreamChannel source && peer instanceof AbstractEpollStreamChannel target
-                && ch.eventLoop() == peer.eventLoop()
-                && ch.pipeline().get(SslHandler.class) == null && peer.pipeline().get(SslHandler.class) == null
-                && ch.config().getRecvByteBufAllocator() instanceof RelayRecvAllocator allocator) {
-            spliceSource = source;
-            spliceTarget = target;
-            recvAllocator = allocator;
-        }
-    }
-
-    /** Bytes of this direction moved by {@code splice(2)} rather than read, since the session began. */
-    long splicedBytes() {
-        return splicedBytes;
-    }
-
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
         if (!(msg instanceof ByteBuf buf)) {
@@ -131,56 +73,10 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (!discarding && pendingInjection == null && !limited) {
             observer.observe(buf);
             forward(ctx, buf);
-        } else {
-            readCarefully(ctx, buf);
-            control.afterRead();
-        }
-        if (spliceSource != null && !discarding && pendingInjection == null) {
-            maybeSplice();
-        }
-    }
-
-    /**
-     * Hands the rest of the current frame's payload to {@code splice(2)} if it is big enough. The
-     * bytes read so far are already queued on the peer; the spliced ones follow them in order.
-     */
-    private void maybeSplice() {
-        long rest = observer.skippablePayload();
-        if (rest < SPLICE_MIN) {
-            recvAllocator.smallReads(false);
             return;
         }
-        int length = (int) Math.min(rest, SPLICE_MAX);
-        observer.skipPayload(length);
-        splicing++;
-        splicedBytes += length;
-        recvAllocator.smallReads(true);
-        @SuppressWarnings("deprecation") // Netty marks splice for removal "in the future"; 4.2 has it
-        ChannelFuture done = spliceSource.spliceTo(spliceTarget, length, spliceSource.newPromise());
-        done.addListener(spliceDone);
-    }
-
-    private void spliceDone(ChannelFuture future) {
-        splicing--;
-        if (!future.isSuccess()) {
-            if (spliceSource.isActive() && spliceTarget.isActive()) {
-                // The observer counted bytes that were not relayed: the stream cannot go on.
-                LOG.warn("[{}] {} splice failed; closing the session", spliceSource.id(), inbound.label(), future.cause());
-                spliceSource.close();
-                spliceTarget.close();
-            }
-            return;
-        }
-        if (trackActivity) {
-            control.activity(side);
-        }
-        if (splicing == 0 && pendingInjection != null && observer.atFrameBoundary()) {
-            writePending();
-            peer.flush();
-        }
-        if (pausedForPeer && peer.isWritable()) {
-            resumeReading();
-        }
+        readCarefully(ctx, buf);
+        control.afterRead();
     }
 
     /** The slow path: an injection is waiting for a frame boundary, a frame-size limit applies, or we discard. */
@@ -220,21 +116,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         }
         peer.write(buf, peer.voidPromise());
         if (!peer.isWritable()) {
-            pausedForPeer = true;
             ctx.channel().config().setAutoRead(false);
-        }
-    }
-
-    /**
-     * The peer drained: read again, unless a splice is under way and reading is off because Netty
-     * waits for the splice's output (it turns reading back on itself).
-     */
-    private void resumeReading() {
-        if (splicing == 0 || pausedForPeer) {
-            pausedForPeer = false;
-            if (channel != null) {
-                channel.config().setAutoRead(true);
-            }
         }
     }
 
@@ -254,7 +136,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             pendingInjection.release();
             pendingInjection = null;
         }
-        if (splicing == 0 && observer.atFrameBoundary()) {
+        if (observer.atFrameBoundary()) {
             peer.writeAndFlush(frame, peer.voidPromise());
             if (isClose) {
                 startDiscarding();
@@ -310,11 +192,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         // This channel's outbound buffer gates reading from the peer.
         if (ctx.channel().isWritable()) {
-            if (reverse != null) {
-                reverse.resumeReading();
-            } else {
-                peer.config().setAutoRead(true);
-            }
+            peer.config().setAutoRead(true);
         }
         ctx.fireChannelWritabilityChanged();
     }

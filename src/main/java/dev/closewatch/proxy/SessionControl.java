@@ -47,19 +47,6 @@ final class SessionControl {
         lastPingNanos = now;
     }
 
-    /**
-     * Bytes of {@code direction} moved by {@code splice(2)} rather than read, so far; call on the
-     * session's event loop.
-     */
-    long splicedBytes(Direction direction) {
-        return (direction == Direction.CLIENT_TO_UPSTREAM ? clientToUpstream : upstreamToClient).splicedBytes();
-    }
-
-    /** The client channel, whose event loop runs the whole session. */
-    Channel clientChannel() {
-        return client;
-    }
-
     /** Wires the two relays and starts the keepalive timer, if any. */
     void start(RelayHandler clientToUpstream, RelayHandler upstreamToClient) {
         this.clientToUpstream = clientToUpstream;

@@ -1,5 +1,6 @@
 package dev.closewatch.proxy;
 
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -42,17 +43,13 @@ public record Transport(
      */
     public static final WriteBufferWaterMark WATER_MARK = new WriteBufferWaterMark(512 * 1024, 1024 * 1024);
 
-    /**
-     * A new read-buffer policy for one channel: buffers that grow to 256 KiB for streams of big
-     * frames and shrink back for small ones, and small reads on request of the splicing relay.
-     * One per channel, never shared.
-     */
+    /** Read buffers that grow to 256 KiB for streams of big frames and shrink back for small ones. */
     public static RecvByteBufAllocator newRecvAllocator() {
-        return new RelayRecvAllocator();
+        return new AdaptiveRecvByteBufAllocator(64, 2048, 256 * 1024);
     }
 
     /**
-     * Socket options of a relayed connection, set once per channel: its own {@link #newRecvAllocator()
+     * Socket options of a relayed connection, set once per channel: the {@link #newRecvAllocator()
      * read policy}, and TCP keepalive only when wanted. {@code TCP_NODELAY} is already on (Netty's
      * default on Linux, for epoll and NIO alike), and keepalive already off, so neither costs a
      * {@code setsockopt} call per connection.

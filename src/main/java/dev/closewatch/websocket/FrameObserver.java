@@ -365,32 +365,6 @@ public final class FrameObserver {
         }
     }
 
-    /**
-     * Payload bytes of the current frame that are still to come and that nobody needs to read:
-     * the frame's header has been read and it is not a Close frame (whose payload is copied).
-     * 0 between frames, inside a header, and inside a Close frame.
-     */
-    public long skippablePayload() {
-        return headerLength == 0 && opcode != 0x8 ? payloadRemaining : 0;
-    }
-
-    /**
-     * Accounts for {@code bytes} of the current frame's payload that pass without being shown to
-     * the observer (the relay moved them from socket to socket), as if they had been observed.
-     *
-     * @param bytes 1 to {@link #skippablePayload()}
-     * @throws IllegalArgumentException if {@code bytes} is out of that range
-     */
-    public void skipPayload(long bytes) {
-        if (bytes <= 0 || bytes > skippablePayload()) {
-            throw new IllegalArgumentException("bytes: " + bytes + " (expected: 1 to " + skippablePayload() + ")");
-        }
-        payloadRemaining -= bytes;
-        payloadOffset += bytes;
-        byteCount += bytes;
-        totalBytes += bytes;
-    }
-
     /** The direction this observer reads. */
     public Direction direction() {
         return direction;

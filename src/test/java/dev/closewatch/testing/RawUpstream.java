@@ -123,11 +123,6 @@ public final class RawUpstream implements AutoCloseable {
         /** Accepts, then echoes every data frame unmasked; answers a Close with the same body and closes. */
         public void echoUntilClose() throws IOException {
             accept();
-            echoUntilCloseAfterAccept();
-        }
-
-        /** Echoes like {@link #echoUntilClose()} on a connection already {@linkplain #accept() accepted}. */
-        public void echoUntilCloseAfterAccept() throws IOException {
             while (true) {
                 WsFrame f = readFrame();
                 if (f.opcode() == Frames.CLOSE) {

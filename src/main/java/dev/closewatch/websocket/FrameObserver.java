@@ -48,6 +48,22 @@ public final class FrameObserver {
     private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final int MAX_HEADER = 14;
 
+    /** {@link Opcode#ordinal()} by 4-bit wire opcode: no enum is touched per frame. */
+    private static final int[] ORDINAL_BY_WIRE = new int[16];
+    private static final int RESERVED = Opcode.RESERVED.ordinal();
+
+    static {
+        for (int wire = 0; wire < 16; wire++) {
+            ORDINAL_BY_WIRE[wire] = Opcode.ofWire(wire).ordinal();
+        }
+        // The fast path counts data frames by their wire opcode directly.
+        for (int wire = 0x0; wire <= 0x2; wire++) {
+            if (ORDINAL_BY_WIRE[wire] != wire) {
+                throw new AssertionError("Opcode ordinal " + ORDINAL_BY_WIRE[wire] + " for wire opcode " + wire);
+            }
+        }
+    }
+
     private final Direction direction;
     private final boolean expectMasked;
     private final CloseCatalog catalog;
@@ -77,8 +93,9 @@ public final class FrameObserver {
     private int resumeIndex;
 
     private final long[] frameCounts = new long[Opcode.COUNT];
-    private long byteCount;
+    /** Bytes observed in total; {@link #drainCounts} hands over the part since {@link #drainedBytes}. */
     private long totalBytes;
+    private long drainedBytes;
 
     /**
      * @param direction the direction observed; decides the masking rule checked (§5.1)
@@ -101,9 +118,86 @@ public final class FrameObserver {
      */
     public void observe(ByteBuf buf) {
         int from = buf.readerIndex();
-        while (from >= 0 && from < buf.writerIndex()) {
-            from = observe(buf, from, false) == NO_STOP ? -1 : resumeIndex;
+        final int end = buf.writerIndex();
+        if (from >= end) {
+            return;
         }
+        if (payloadRemaining == 0 && headerLength == 0) {
+            // The common case: a read that starts with a frame header; whole plain data frames
+            // are read here without the general loop.
+            int i = scanFrames(buf, from, end);
+            if (i == end) {
+                oversizedStop = false;
+                totalBytes += end - from;
+                return;
+            }
+            totalBytes += i - from;
+            from = i;
+        }
+        while (from < end && observe(buf, from, false) != NO_STOP) {
+            from = resumeIndex;
+        }
+    }
+
+    /**
+     * The fast path, at a frame boundary with no stop wanted: reads consecutive frames starting
+     * at {@code i} for as long as each is a data frame (§5.6) that breaks no rule, is within the
+     * {@linkplain #maxFramePayload(long) limit} and whose header lies whole in {@code buf}; one
+     * {@code getLong} per frame reads its header. Counts the frames but not the bytes.
+     *
+     * @return {@code end} if every byte was read (the last frame's payload may go on in the next
+     *         buffer), else the start of the first frame left to the general loop (nothing of it
+     *         has been read)
+     */
+    private int scanFrames(ByteBuf buf, int i, final int end) {
+        if (closeSent) {
+            return i;
+        }
+        final long[] counts = frameCounts;
+        final int maskBit = expectMasked ? 0x80 : 0;
+        final long limit = maxFramePayload > 0 ? maxFramePayload : Long.MAX_VALUE;
+        boolean fragmented = inFragmentedMessage;
+        while (end - i >= 8) {
+            long word = buf.getLong(i);
+            int first = (int) (word >>> 48);
+            int opcode = (first >>> 8) & 0x0F;
+            // Data frames only (control frames, Close above all, take the general path), with the
+            // masking this direction requires and in their place in a (fragmented) message.
+            if (opcode > 0x2 || (first & 0x80) != maskBit || (opcode == 0x0) != fragmented) {
+                break;
+            }
+            int len7 = first & 0x7F;
+            long length;
+            int header;
+            if (len7 < 126) {
+                length = len7;
+                header = 2;
+            } else if (len7 == 126) {
+                length = (word >>> 32) & 0xFFFF;
+                header = 4;
+            } else {
+                if (end - i < 10 || (length = buf.getLong(i + 2)) < 0) {
+                    break;
+                }
+                header = 10;
+            }
+            header += maskBit >>> 5; // a 4-byte masking key (§5.3)
+            if (length > limit || end - i < header) {
+                break;
+            }
+            counts[opcode]++;
+            fragmented = (first & 0x8000) == 0;
+            long frameEnd = i + header + length;
+            if (frameEnd > end) {
+                this.opcode = opcode;
+                payloadRemaining = frameEnd - end;
+                i = end;
+                break;
+            }
+            i = (int) frameEnd;
+        }
+        inFragmentedMessage = fragmented;
+        return i;
     }
 
     /**
@@ -144,6 +238,12 @@ public final class FrameObserver {
                 }
                 continue;
             }
+            if (headerLength == 0 && !stopAtFrameEnd) {
+                i = scanFrames(buf, i, end);
+                if (i == end) {
+                    break;
+                }
+            }
             int frameStart = i - headerLength;
             if (headerLength == 0 && end - i >= 2) {
                 int first = buf.getUnsignedShort(i);
@@ -180,13 +280,11 @@ public final class FrameObserver {
                 return stopAt(i, i, from);
             }
         }
-        byteCount += end - from;
         totalBytes += end - from;
         return NO_STOP;
     }
 
     private int stopAt(int forwardable, int resume, int from) {
-        byteCount += resume - from;
         totalBytes += resume - from;
         resumeIndex = resume;
         return forwardable;
@@ -258,15 +356,15 @@ public final class FrameObserver {
             // Only a Close payload is ever unmasked; other frames' keys need not be read.
             maskingKey = src.getInt(p);
         }
-        Opcode kind = Opcode.ofWire(opcode);
-        frameCounts[kind.ordinal()]++;
+        int kind = ORDINAL_BY_WIRE[opcode];
+        frameCounts[kind]++;
         if (maxFramePayload > 0 && length > maxFramePayload) {
             oversized = true;
         }
         checkRules(kind, fin, length);
         payloadOffset = 0;
         payloadRemaining = length;
-        if (kind == Opcode.CLOSE) {
+        if (opcode == 0x8) {
             closePayloadLength = 0;
             if (closePayload == null) {
                 closePayload = new byte[MAX_CONTROL_PAYLOAD];
@@ -277,7 +375,7 @@ public final class FrameObserver {
         }
     }
 
-    private void checkRules(Opcode kind, boolean fin, long length) {
+    private void checkRules(int kind, boolean fin, long length) {
         if (masked != expectMasked) {
             listener.onViolation(direction, masked ? Violation.MASKED_SERVER_FRAME : Violation.UNMASKED_CLIENT_FRAME);
         }
@@ -294,7 +392,7 @@ public final class FrameObserver {
             }
             inFragmentedMessage = !fin;
             afterCloseCheck();
-        } else if (kind == Opcode.RESERVED) {
+        } else if (kind == RESERVED) {
             listener.onViolation(direction, Violation.RESERVED_OPCODE);
         } else {
             if (!fin) {
@@ -380,12 +478,13 @@ public final class FrameObserver {
      * resets them; call once per read batch so meters are touched once per batch, not per frame.
      */
     public void drainCounts(CountSink sink) {
-        if (byteCount == 0) {
+        long bytes = totalBytes - drainedBytes;
+        if (bytes == 0) {
             return;
         }
-        sink.onCounts(direction, frameCounts, byteCount);
+        drainedBytes = totalBytes;
+        sink.onCounts(direction, frameCounts, bytes);
         java.util.Arrays.fill(frameCounts, 0);
-        byteCount = 0;
     }
 
     /** Receives frame and byte counts from {@link #drainCounts(CountSink)}. */

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.catalog.CloseCode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -71,8 +70,6 @@ public final class FrameObserver {
 
     /** Header bytes of a header split across reads. */
     private final byte[] header = new byte[MAX_HEADER];
-    /** Created the first time a header straddles two reads. */
-    private ByteBuf headerView;
     private int headerLength;
     private int headerNeeded = 2;
 
@@ -122,20 +119,32 @@ public final class FrameObserver {
         if (from >= end) {
             return;
         }
+        int i = from;
+        long remaining = payloadRemaining;
+        if (remaining > 0 && opcode != 0x8) {
+            // The rest of a payload that is only skipped (a Close payload is copied, below).
+            if (remaining >= end - i) {
+                payloadRemaining = remaining - (end - i);
+                oversizedStop = false;
+                totalBytes += end - from;
+                return;
+            }
+            payloadRemaining = 0;
+            i += (int) remaining;
+        }
         if (payloadRemaining == 0 && headerLength == 0) {
-            // The common case: a read that starts with a frame header; whole plain data frames
-            // are read here without the general loop.
-            int i = scanFrames(buf, from, end);
+            // A read that starts with a frame header: whole plain data frames are read here
+            // without the general loop.
+            i = scanFrames(buf, i, end);
             if (i == end) {
                 oversizedStop = false;
                 totalBytes += end - from;
                 return;
             }
-            totalBytes += i - from;
-            from = i;
         }
-        while (from < end && observe(buf, from, false) != NO_STOP) {
-            from = resumeIndex;
+        totalBytes += i - from;
+        while (i < end && observe(buf, i, false) != NO_STOP) {
+            i = resumeIndex;
         }
     }
 
@@ -252,21 +261,24 @@ public final class FrameObserver {
                     startFrame(buf, i, first);
                     i += needed;
                 } else {
-                    header[headerLength++] = buf.getByte(i++);
+                    // The header goes on in the next read: keep what there is of it.
+                    headerNeeded = needed;
+                    while (i < end) {
+                        header[headerLength++] = buf.getByte(i++);
+                    }
                     continue;
                 }
             } else {
-                header[headerLength++] = buf.getByte(i++);
-                if (headerLength == 2) {
-                    headerNeeded = headerSize(header[1]);
+                while (i < end && headerLength < headerNeeded) {
+                    header[headerLength++] = buf.getByte(i++);
+                    if (headerLength == 2) {
+                        headerNeeded = headerSize(header[1]);
+                    }
                 }
                 if (headerLength < headerNeeded) {
                     continue;
                 }
-                if (headerView == null) {
-                    headerView = Unpooled.wrappedBuffer(header);
-                }
-                startFrame(headerView, 0, headerView.getUnsignedShort(0));
+                startFrame(header);
                 headerLength = 0;
                 headerNeeded = 2;
             }
@@ -333,9 +345,6 @@ public final class FrameObserver {
 
     /** Reads a complete frame header at {@code index}; {@code first} holds its first two bytes. */
     private void startFrame(ByteBuf src, int index, int first) {
-        boolean fin = (first & 0x8000) != 0;
-        opcode = (first >>> 8) & 0x0F;
-        masked = (first & 0x80) != 0;
         int len7 = first & 0x7F;
         int p = index + 2;
         long length;
@@ -347,14 +356,51 @@ public final class FrameObserver {
         } else {
             length = src.getLong(p);
             p += 8;
-            if (length < 0) {
-                listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
-                length = Long.MAX_VALUE;
-            }
         }
-        if (masked && opcode == 0x8) {
-            // Only a Close payload is ever unmasked; other frames' keys need not be read.
-            maskingKey = src.getInt(p);
+        // Only a Close payload is ever unmasked; other frames' keys need not be read.
+        int key = (first & 0x0F80) == 0x0880 ? src.getInt(p) : 0;
+        startFrame(first, length, key);
+    }
+
+    /** Reads a complete frame header held in {@code header} (it straddled reads). */
+    private void startFrame(byte[] header) {
+        int first = (header[0] & 0xFF) << 8 | header[1] & 0xFF;
+        int len7 = first & 0x7F;
+        int p = 2;
+        long length;
+        if (len7 < 126) {
+            length = len7;
+        } else if (len7 == 126) {
+            length = bigEndian(header, p, 2);
+            p += 2;
+        } else {
+            length = bigEndian(header, p, 8);
+            p += 8;
+        }
+        int key = (first & 0x0F80) == 0x0880 ? (int) bigEndian(header, p, 4) : 0;
+        startFrame(first, length, key);
+    }
+
+    private static long bigEndian(byte[] bytes, int index, int n) {
+        long value = 0;
+        for (int k = 0; k < n; k++) {
+            value = value << 8 | bytes[index + k] & 0xFF;
+        }
+        return value;
+    }
+
+    /**
+     * Starts a frame whose header has been read: {@code first} holds its first two bytes,
+     * {@code length} its payload length, {@code key} the masking key of a masked Close frame.
+     */
+    private void startFrame(int first, long length, int key) {
+        boolean fin = (first & 0x8000) != 0;
+        opcode = (first >>> 8) & 0x0F;
+        masked = (first & 0x80) != 0;
+        maskingKey = key;
+        if (length < 0) {
+            listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
+            length = Long.MAX_VALUE;
         }
         int kind = ORDINAL_BY_WIRE[opcode];
         frameCounts[kind]++;

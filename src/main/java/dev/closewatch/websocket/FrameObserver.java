@@ -65,6 +65,8 @@ public final class FrameObserver {
 
     private final Direction direction;
     private final boolean expectMasked;
+    /** The MASK bit (0x80 of a header's second byte) this direction's frames must carry. */
+    private final int maskBit;
     private final CloseCatalog catalog;
     private final Listener listener;
 
@@ -84,6 +86,8 @@ public final class FrameObserver {
     private boolean closeSent;
 
     private long maxFramePayload;
+    /** {@link #maxFramePayload}, or {@link Long#MAX_VALUE} for no limit. */
+    private long frameLimit = Long.MAX_VALUE;
     private boolean oversized;
     private boolean oversizedStop;
     private boolean oversizedSplit;
@@ -102,6 +106,7 @@ public final class FrameObserver {
     public FrameObserver(Direction direction, CloseCatalog catalog, Listener listener) {
         this.direction = requireNonNull(direction, "direction");
         this.expectMasked = direction == Direction.CLIENT_TO_UPSTREAM;
+        this.maskBit = expectMasked ? 0x80 : 0;
         this.catalog = requireNonNull(catalog, "catalog");
         this.listener = requireNonNull(listener, "listener");
     }
@@ -152,7 +157,8 @@ public final class FrameObserver {
      * The fast path, at a frame boundary with no stop wanted: reads consecutive frames starting
      * at {@code i} for as long as each is a data frame (§5.6) that breaks no rule, is within the
      * {@linkplain #maxFramePayload(long) limit} and whose header lies whole in {@code buf}; one
-     * {@code getLong} per frame reads its header. Counts the frames but not the bytes.
+     * {@code getLong} per frame reads its header (a 64-bit length takes a second), or a
+     * {@code getShort} in a buffer's last 7 bytes. Counts the frames but not the bytes.
      *
      * @return {@code end} if every byte was read (the last frame's payload may go on in the next
      *         buffer), else the start of the first frame left to the general loop (nothing of it
@@ -163,12 +169,13 @@ public final class FrameObserver {
             return i;
         }
         final long[] counts = frameCounts;
-        final int maskBit = expectMasked ? 0x80 : 0;
-        final long limit = maxFramePayload > 0 ? maxFramePayload : Long.MAX_VALUE;
+        final int maskBit = this.maskBit;
+        final long limit = frameLimit;
         boolean fragmented = inFragmentedMessage;
-        while (end - i >= 8) {
-            long word = buf.getLong(i);
-            int first = (int) (word >>> 48);
+        while (end - i >= 2) {
+            // The header's first 8 bytes in one read; near the buffer's end its first 2 only.
+            long word = end - i >= 8 ? buf.getLong(i) : (long) buf.getShort(i) << 48;
+            int first = (int) (word >>> 48) & 0xFFFF;
             int opcode = (first >>> 8) & 0x0F;
             // Data frames only (control frames, Close above all, take the general path), with the
             // masking this direction requires and in their place in a (fragmented) message.
@@ -181,11 +188,11 @@ public final class FrameObserver {
             if (len7 < 126) {
                 length = len7;
                 header = 2;
-            } else if (len7 == 126) {
+            } else if (len7 == 126 && end - i >= 8) {
                 length = (word >>> 32) & 0xFFFF;
                 header = 4;
             } else {
-                if (end - i < 10 || (length = buf.getLong(i + 2)) < 0) {
+                if (len7 == 126 || end - i < 10 || (length = buf.getLong(i + 2)) < 0) {
                     break;
                 }
                 header = 10;
@@ -335,6 +342,7 @@ public final class FrameObserver {
      */
     public void maxFramePayload(long bytes) {
         this.maxFramePayload = bytes;
+        this.frameLimit = bytes > 0 ? bytes : Long.MAX_VALUE;
     }
 
     private static int headerSize(byte secondByte) {

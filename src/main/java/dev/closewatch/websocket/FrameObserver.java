@@ -203,14 +203,14 @@ public final class FrameObserver {
             }
             counts[opcode]++;
             fragmented = (first & 0x8000) == 0;
-            long frameEnd = i + header + length;
-            if (frameEnd > end) {
+            int rest = end - i - header; // payload bytes in this buffer, if the frame has as many
+            if (length > rest) {
                 this.opcode = opcode;
-                payloadRemaining = frameEnd - end;
+                payloadRemaining = length - rest;
                 i = end;
                 break;
             }
-            i = (int) frameEnd;
+            i += header + (int) length;
         }
         inFragmentedMessage = fragmented;
         return i;

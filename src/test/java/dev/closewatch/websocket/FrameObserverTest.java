@@ -571,6 +571,22 @@ class FrameObserverTest {
                 counts(0, 0, 1, 0, 0, 0, 0)));
     }
 
+    @ParameterizedTest
+    @EnumSource(Direction.class)
+    void shouldTakeTheLargestValid64BitLengthAsPayload(Direction direction) {
+        // Given a frame announcing 2^63 - 1 payload bytes (most significant bit clear: valid),
+        // followed by bytes that would read as a Close frame if the length were mistaken
+        Stream stream = Frames.forDirection(direction)
+                .rawHeader(true, BINARY, 127, Long.MAX_VALUE)
+                .raw(new byte[] {1, 2, 3, 4, 5})
+                .raw(JUNK)
+                .build();
+
+        // When it is fed split at every offset
+        // Then one binary frame is counted, nothing is reported and every byte is payload
+        assertEveryFeed(direction, stream, new Expected(List.of(), counts(0, 0, 1, 0, 0, 0, 0)));
+    }
+
     @Test
     void shouldReportEveryViolationOfOneFrameInOrder() {
         // Given an unmasked client ping with FIN clear and a 126-byte payload

@@ -5,7 +5,6 @@ import static java.util.Objects.requireNonNull;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.catalog.CloseCode;
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CharsetDecoder;
@@ -48,15 +47,31 @@ public final class FrameObserver {
     private static final int MAX_CONTROL_PAYLOAD = 125;
     private static final int MAX_HEADER = 14;
 
+    /** {@link Opcode#ordinal()} by 4-bit wire opcode: no enum is touched per frame. */
+    private static final int[] ORDINAL_BY_WIRE = new int[16];
+    private static final int RESERVED = Opcode.RESERVED.ordinal();
+
+    static {
+        for (int wire = 0; wire < 16; wire++) {
+            ORDINAL_BY_WIRE[wire] = Opcode.ofWire(wire).ordinal();
+        }
+        // The fast path counts data frames by their wire opcode directly.
+        for (int wire = 0x0; wire <= 0x2; wire++) {
+            if (ORDINAL_BY_WIRE[wire] != wire) {
+                throw new AssertionError("Opcode ordinal " + ORDINAL_BY_WIRE[wire] + " for wire opcode " + wire);
+            }
+        }
+    }
+
     private final Direction direction;
     private final boolean expectMasked;
+    /** The MASK bit (0x80 of a header's second byte) this direction's frames must carry. */
+    private final int maskBit;
     private final CloseCatalog catalog;
     private final Listener listener;
 
     /** Header bytes of a header split across reads. */
     private final byte[] header = new byte[MAX_HEADER];
-    /** Created the first time a header straddles two reads. */
-    private ByteBuf headerView;
     private int headerLength;
     private int headerNeeded = 2;
 
@@ -71,14 +86,17 @@ public final class FrameObserver {
     private boolean closeSent;
 
     private long maxFramePayload;
+    /** {@link #maxFramePayload}, or {@link Long#MAX_VALUE} for no limit. */
+    private long frameLimit = Long.MAX_VALUE;
     private boolean oversized;
     private boolean oversizedStop;
     private boolean oversizedSplit;
     private int resumeIndex;
 
     private final long[] frameCounts = new long[Opcode.COUNT];
-    private long byteCount;
+    /** Bytes observed in total; {@link #drainCounts} hands over the part since {@link #drainedBytes}. */
     private long totalBytes;
+    private long drainedBytes;
 
     /**
      * @param direction the direction observed; decides the masking rule checked (§5.1)
@@ -88,6 +106,7 @@ public final class FrameObserver {
     public FrameObserver(Direction direction, CloseCatalog catalog, Listener listener) {
         this.direction = requireNonNull(direction, "direction");
         this.expectMasked = direction == Direction.CLIENT_TO_UPSTREAM;
+        this.maskBit = expectMasked ? 0x80 : 0;
         this.catalog = requireNonNull(catalog, "catalog");
         this.listener = requireNonNull(listener, "listener");
     }
@@ -101,9 +120,100 @@ public final class FrameObserver {
      */
     public void observe(ByteBuf buf) {
         int from = buf.readerIndex();
-        while (from >= 0 && from < buf.writerIndex()) {
-            from = observe(buf, from, false) == NO_STOP ? -1 : resumeIndex;
+        final int end = buf.writerIndex();
+        if (from >= end) {
+            return;
         }
+        int i = from;
+        long remaining = payloadRemaining;
+        if (remaining > 0 && opcode != 0x8) {
+            // The rest of a payload that is only skipped (a Close payload is copied, below).
+            if (remaining >= end - i) {
+                payloadRemaining = remaining - (end - i);
+                oversizedStop = false;
+                totalBytes += end - from;
+                return;
+            }
+            payloadRemaining = 0;
+            i += (int) remaining;
+        }
+        if (payloadRemaining == 0 && headerLength == 0) {
+            // A read that starts with a frame header: whole plain data frames are read here
+            // without the general loop.
+            i = scanFrames(buf, i, end);
+            if (i == end) {
+                oversizedStop = false;
+                totalBytes += end - from;
+                return;
+            }
+        }
+        totalBytes += i - from;
+        while (i < end && observe(buf, i, false) != NO_STOP) {
+            i = resumeIndex;
+        }
+    }
+
+    /**
+     * The fast path, at a frame boundary with no stop wanted: reads consecutive frames starting
+     * at {@code i} for as long as each is a data frame (§5.6) that breaks no rule, is within the
+     * {@linkplain #maxFramePayload(long) limit} and whose header lies whole in {@code buf}; one
+     * {@code getLong} per frame reads its header (a 64-bit length takes a second), or a
+     * {@code getShort} in a buffer's last 7 bytes. Counts the frames but not the bytes.
+     *
+     * @return {@code end} if every byte was read (the last frame's payload may go on in the next
+     *         buffer), else the start of the first frame left to the general loop (nothing of it
+     *         has been read)
+     */
+    private int scanFrames(ByteBuf buf, int i, final int end) {
+        if (closeSent) {
+            return i;
+        }
+        final long[] counts = frameCounts;
+        final int maskBit = this.maskBit;
+        final long limit = frameLimit;
+        boolean fragmented = inFragmentedMessage;
+        while (end - i >= 2) {
+            // The header's first 8 bytes in one read; near the buffer's end its first 2 only.
+            long word = end - i >= 8 ? buf.getLong(i) : (long) buf.getShort(i) << 48;
+            int first = (int) (word >>> 48) & 0xFFFF;
+            int opcode = (first >>> 8) & 0x0F;
+            // Data frames only (control frames, Close above all, take the general path), with the
+            // masking this direction requires and in their place in a (fragmented) message.
+            if (opcode > 0x2 || (first & 0x80) != maskBit || (opcode == 0x0) != fragmented) {
+                break;
+            }
+            int len7 = first & 0x7F;
+            long length;
+            int header;
+            if (len7 < 126) {
+                length = len7;
+                header = 2;
+            } else if (len7 == 126 && end - i >= 8) {
+                length = (word >>> 32) & 0xFFFF;
+                header = 4;
+            } else {
+                if (len7 == 126 || end - i < 10 || (length = buf.getLong(i + 2)) < 0) {
+                    break;
+                }
+                header = 10;
+            }
+            header += maskBit >>> 5; // a 4-byte masking key (§5.3)
+            if (length > limit || end - i < header) {
+                break;
+            }
+            counts[opcode]++;
+            fragmented = (first & 0x8000) == 0;
+            int rest = end - i - header; // payload bytes in this buffer, if the frame has as many
+            if (length > rest) {
+                this.opcode = opcode;
+                payloadRemaining = length - rest;
+                i = end;
+                break;
+            }
+            i += header + (int) length;
+        }
+        inFragmentedMessage = fragmented;
+        return i;
     }
 
     /**
@@ -144,6 +254,12 @@ public final class FrameObserver {
                 }
                 continue;
             }
+            if (headerLength == 0 && !stopAtFrameEnd) {
+                i = scanFrames(buf, i, end);
+                if (i == end) {
+                    break;
+                }
+            }
             int frameStart = i - headerLength;
             if (headerLength == 0 && end - i >= 2) {
                 int first = buf.getUnsignedShort(i);
@@ -152,21 +268,24 @@ public final class FrameObserver {
                     startFrame(buf, i, first);
                     i += needed;
                 } else {
-                    header[headerLength++] = buf.getByte(i++);
+                    // The header goes on in the next read: keep what there is of it.
+                    headerNeeded = needed;
+                    while (i < end) {
+                        header[headerLength++] = buf.getByte(i++);
+                    }
                     continue;
                 }
             } else {
-                header[headerLength++] = buf.getByte(i++);
-                if (headerLength == 2) {
-                    headerNeeded = headerSize(header[1]);
+                while (i < end && headerLength < headerNeeded) {
+                    header[headerLength++] = buf.getByte(i++);
+                    if (headerLength == 2) {
+                        headerNeeded = headerSize(header[1]);
+                    }
                 }
                 if (headerLength < headerNeeded) {
                     continue;
                 }
-                if (headerView == null) {
-                    headerView = Unpooled.wrappedBuffer(header);
-                }
-                startFrame(headerView, 0, headerView.getUnsignedShort(0));
+                startFrame(header);
                 headerLength = 0;
                 headerNeeded = 2;
             }
@@ -180,13 +299,11 @@ public final class FrameObserver {
                 return stopAt(i, i, from);
             }
         }
-        byteCount += end - from;
         totalBytes += end - from;
         return NO_STOP;
     }
 
     private int stopAt(int forwardable, int resume, int from) {
-        byteCount += resume - from;
         totalBytes += resume - from;
         resumeIndex = resume;
         return forwardable;
@@ -225,6 +342,7 @@ public final class FrameObserver {
      */
     public void maxFramePayload(long bytes) {
         this.maxFramePayload = bytes;
+        this.frameLimit = bytes > 0 ? bytes : Long.MAX_VALUE;
     }
 
     private static int headerSize(byte secondByte) {
@@ -235,9 +353,6 @@ public final class FrameObserver {
 
     /** Reads a complete frame header at {@code index}; {@code first} holds its first two bytes. */
     private void startFrame(ByteBuf src, int index, int first) {
-        boolean fin = (first & 0x8000) != 0;
-        opcode = (first >>> 8) & 0x0F;
-        masked = (first & 0x80) != 0;
         int len7 = first & 0x7F;
         int p = index + 2;
         long length;
@@ -249,24 +364,61 @@ public final class FrameObserver {
         } else {
             length = src.getLong(p);
             p += 8;
-            if (length < 0) {
-                listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
-                length = Long.MAX_VALUE;
-            }
         }
-        if (masked && opcode == 0x8) {
-            // Only a Close payload is ever unmasked; other frames' keys need not be read.
-            maskingKey = src.getInt(p);
+        // Only a Close payload is ever unmasked; other frames' keys need not be read.
+        int key = (first & 0x0F80) == 0x0880 ? src.getInt(p) : 0;
+        startFrame(first, length, key);
+    }
+
+    /** Reads a complete frame header held in {@code header} (it straddled reads). */
+    private void startFrame(byte[] header) {
+        int first = (header[0] & 0xFF) << 8 | header[1] & 0xFF;
+        int len7 = first & 0x7F;
+        int p = 2;
+        long length;
+        if (len7 < 126) {
+            length = len7;
+        } else if (len7 == 126) {
+            length = bigEndian(header, p, 2);
+            p += 2;
+        } else {
+            length = bigEndian(header, p, 8);
+            p += 8;
         }
-        Opcode kind = Opcode.ofWire(opcode);
-        frameCounts[kind.ordinal()]++;
+        int key = (first & 0x0F80) == 0x0880 ? (int) bigEndian(header, p, 4) : 0;
+        startFrame(first, length, key);
+    }
+
+    private static long bigEndian(byte[] bytes, int index, int n) {
+        long value = 0;
+        for (int k = 0; k < n; k++) {
+            value = value << 8 | bytes[index + k] & 0xFF;
+        }
+        return value;
+    }
+
+    /**
+     * Starts a frame whose header has been read: {@code first} holds its first two bytes,
+     * {@code length} its payload length, {@code key} the masking key of a masked Close frame.
+     */
+    private void startFrame(int first, long length, int key) {
+        boolean fin = (first & 0x8000) != 0;
+        opcode = (first >>> 8) & 0x0F;
+        masked = (first & 0x80) != 0;
+        maskingKey = key;
+        if (length < 0) {
+            listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
+            length = Long.MAX_VALUE;
+        }
+        int kind = ORDINAL_BY_WIRE[opcode];
+        frameCounts[kind]++;
         if (maxFramePayload > 0 && length > maxFramePayload) {
             oversized = true;
         }
         checkRules(kind, fin, length);
         payloadOffset = 0;
         payloadRemaining = length;
-        if (kind == Opcode.CLOSE) {
+        if (opcode == 0x8) {
             closePayloadLength = 0;
             if (closePayload == null) {
                 closePayload = new byte[MAX_CONTROL_PAYLOAD];
@@ -277,7 +429,7 @@ public final class FrameObserver {
         }
     }
 
-    private void checkRules(Opcode kind, boolean fin, long length) {
+    private void checkRules(int kind, boolean fin, long length) {
         if (masked != expectMasked) {
             listener.onViolation(direction, masked ? Violation.MASKED_SERVER_FRAME : Violation.UNMASKED_CLIENT_FRAME);
         }
@@ -294,7 +446,7 @@ public final class FrameObserver {
             }
             inFragmentedMessage = !fin;
             afterCloseCheck();
-        } else if (kind == Opcode.RESERVED) {
+        } else if (kind == RESERVED) {
             listener.onViolation(direction, Violation.RESERVED_OPCODE);
         } else {
             if (!fin) {
@@ -380,12 +532,13 @@ public final class FrameObserver {
      * resets them; call once per read batch so meters are touched once per batch, not per frame.
      */
     public void drainCounts(CountSink sink) {
-        if (byteCount == 0) {
+        long bytes = totalBytes - drainedBytes;
+        if (bytes == 0) {
             return;
         }
-        sink.onCounts(direction, frameCounts, byteCount);
+        drainedBytes = totalBytes;
+        sink.onCounts(direction, frameCounts, bytes);
         java.util.Arrays.fill(frameCounts, 0);
-        byteCount = 0;
     }
 
     /** Receives frame and byte counts from {@link #drainCounts(CountSink)}. */

@@ -366,7 +366,7 @@ class FrameObserverTest {
         Stream stream = Frames.unmasked().close(1000, reason).build();
 
         // When it is fed whole
-        Result result = feed(U2C, stream.bytes(), new int[0], 0);
+        Result result = feed(U2C, stream.bytes(), new int[0], 0, Entry.WHOLE_BUFFER);
 
         // Then the only violation is the oversized control frame: the reason on the wire is
         // valid UTF-8 (§5.5.1), so INVALID_CLOSE_REASON would be a false report
@@ -571,6 +571,22 @@ class FrameObserverTest {
                 counts(0, 0, 1, 0, 0, 0, 0)));
     }
 
+    @ParameterizedTest
+    @EnumSource(Direction.class)
+    void shouldTakeTheLargestValid64BitLengthAsPayload(Direction direction) {
+        // Given a frame announcing 2^63 - 1 payload bytes (most significant bit clear: valid),
+        // followed by bytes that would read as a Close frame if the length were mistaken
+        Stream stream = Frames.forDirection(direction)
+                .rawHeader(true, BINARY, 127, Long.MAX_VALUE)
+                .raw(new byte[] {1, 2, 3, 4, 5})
+                .raw(JUNK)
+                .build();
+
+        // When it is fed split at every offset
+        // Then one binary frame is counted, nothing is reported and every byte is payload
+        assertEveryFeed(direction, stream, new Expected(List.of(), counts(0, 0, 1, 0, 0, 0, 0)));
+    }
+
     @Test
     void shouldReportEveryViolationOfOneFrameInOrder() {
         // Given an unmasked client ping with FIN clear and a 126-byte payload
@@ -588,6 +604,66 @@ class FrameObserverTest {
     // ---------------------------------------------------------------------------------------
     // Counting and buffer handling
     // ---------------------------------------------------------------------------------------
+
+    @Test
+    void shouldStopBeforeAFrameOverTheLimitWhereverTheStreamIsSplit() {
+        // Given a 100-byte frame, a 300-byte frame (4-byte header at offset 102) and a 10-byte
+        // frame, read under a 200-byte limit
+        Stream stream = Frames.unmasked()
+                .frame(true, BINARY, pattern(100))
+                .frame(true, BINARY, pattern(300))
+                .frame(true, TEXT, pattern(10))
+                .build();
+        byte[] bytes = stream.bytes();
+        int oversizedStart = stream.frameStarts()[1];
+        int oversizedPayload = oversizedStart + 4;
+
+        for (int cut = 0; cut <= bytes.length; cut++) {
+            // When it is read in two buffers split at every offset, resuming after each stop
+            Recorder recorder = new Recorder();
+            FrameObserver observer = new FrameObserver(U2C, CATALOG, recorder);
+            observer.maxFramePayload(200);
+            List<String> stops = new ArrayList<>();
+            long[] frames = new long[Opcode.COUNT];
+            int[][] chunks = {{0, cut}, {cut, bytes.length}};
+            for (int[] chunk : chunks) {
+                ByteBuf buf = ByteBufAllocator.DEFAULT.directBuffer(JUNK.length + chunk[1] - chunk[0]);
+                try {
+                    buf.writeBytes(JUNK).writeBytes(bytes, chunk[0], chunk[1] - chunk[0]);
+                    buf.readerIndex(JUNK.length);
+                    int shift = chunk[0] - JUNK.length;
+                    int from = buf.readerIndex();
+                    while (from < buf.writerIndex()) {
+                        int stop = observer.observe(buf, from, false);
+                        if (stop == FrameObserver.NO_STOP) {
+                            break;
+                        }
+                        assertTrue(observer.stoppedOnOversizedFrame(), "cut " + cut);
+                        stops.add((shift + stop) + " split=" + observer.oversizedHeaderSplit()
+                                + " resume=" + (shift + observer.resumeIndex()));
+                        from = observer.resumeIndex();
+                    }
+                    assertEquals(JUNK.length, buf.readerIndex());
+                } finally {
+                    buf.release();
+                }
+                observer.drainCounts((d, counts, b) -> {
+                    for (int k = 0; k < counts.length; k++) {
+                        frames[k] += counts[k];
+                    }
+                });
+            }
+
+            // Then it stops once, before the 300-byte frame (at the split if the header
+            // straddles it), resumes after that header, and reads everything
+            boolean straddles = cut > oversizedStart && cut < oversizedPayload;
+            String expected = (straddles ? cut : oversizedStart) + " split=" + straddles + " resume=" + oversizedPayload;
+            assertEquals(List.of(expected), stops, "cut " + cut);
+            assertEquals(List.of(), recorder.events, "cut " + cut);
+            assertArrayEquals(counts(0, 1, 2, 0, 0, 0, 0), frames, "cut " + cut);
+            assertEquals(bytes.length, observer.totalBytes(), "cut " + cut);
+        }
+    }
 
     @Test
     void shouldDrainCountsSinceTheLastDrainOnly() {
@@ -759,10 +835,12 @@ class FrameObserverTest {
         }
         // a byte at a time (for big streams: a byte at a time around headers, big chunks between)
         feeds.add(Arrays.stream(offsets).filter(k -> k > 0 && k < n).toArray());
-        for (int f = 0; f < feeds.size(); f++) {
-            int[] cuts = feeds.get(f);
-            Result result = feed(direction, bytes, cuts, f);
-            String feedName = "feed " + f + " cut at " + (cuts.length > 20 ? cuts.length + " offsets" : Arrays.toString(cuts));
+        for (int f = 0; f < feeds.size() * Entry.values().length; f++) {
+            int[] cuts = feeds.get(f % feeds.size());
+            Entry entry = Entry.values()[f / feeds.size()];
+            Result result = feed(direction, bytes, cuts, f, entry);
+            String feedName = "feed " + f + " (" + entry + ") cut at "
+                    + (cuts.length > 20 ? cuts.length + " offsets" : Arrays.toString(cuts));
             assertEquals(expected.events(), result.events(), feedName);
             assertArrayEquals(expected.frameCounts(), result.frameCounts(), feedName);
             assertEquals(n, result.drainedBytes(), feedName);
@@ -793,15 +871,64 @@ class FrameObserverTest {
         return offsets.stream().mapToInt(Integer::intValue).filter(k -> k >= 0 && k <= n).toArray();
     }
 
+    /** How a feed hands each buffer to the observer. */
+    enum Entry {
+        /** {@link FrameObserver#observe(ByteBuf)}, as the relay's usual path does. */
+        WHOLE_BUFFER,
+        /**
+         * {@link FrameObserver#observe(ByteBuf, int, boolean)} without frame-end stops, under a
+         * frame-size limit that no frame reaches, as the relay's limited path does.
+         */
+        FROM_INDEX_UNDER_A_LIMIT,
+        /**
+         * {@link FrameObserver#observe(ByteBuf, int, boolean)} asked to stop at the end of every
+         * frame it is inside of, resuming from {@link FrameObserver#resumeIndex()}, as the relay
+         * does while an injected frame waits.
+         */
+        STOPPING_AT_FRAME_ENDS
+    }
+
+    /** Hands {@code buf}'s readable bytes to {@code observer} through {@code entry}. */
+    private static void observe(FrameObserver observer, ByteBuf buf, Entry entry) {
+        int from = buf.readerIndex();
+        int end = buf.writerIndex();
+        switch (entry) {
+            case WHOLE_BUFFER -> observer.observe(buf);
+            case FROM_INDEX_UNDER_A_LIMIT -> {
+                while (from < end) {
+                    int stop = observer.observe(buf, from, false);
+                    assertEquals(FrameObserver.NO_STOP, stop, "stop under an unreached limit");
+                    from = end;
+                }
+            }
+            case STOPPING_AT_FRAME_ENDS -> {
+                while (from < end) {
+                    int stop = observer.observe(buf, from, !observer.atFrameBoundary());
+                    if (stop == FrameObserver.NO_STOP) {
+                        break;
+                    }
+                    assertTrue(observer.atFrameBoundary(), "stopped inside a frame");
+                    assertEquals(stop, observer.resumeIndex(), "resume index of a frame-end stop");
+                    assertTrue(stop > from && stop <= end, "stop " + stop + " outside (" + from + ", " + end + "]");
+                    from = stop;
+                }
+            }
+        }
+    }
+
     /**
      * Feeds {@code stream} to a fresh observer in chunks ending at {@code cuts} (sorted; a cut at
      * 0 or n feeds an empty buffer), each chunk in its own buffer with {@link #JUNK} before the
-     * reader index and after the writer index, alternating heap and pooled direct buffers.
-     * Drains counts after every chunk, as the relay does once per read batch.
+     * reader index and after the writer index, alternating heap and pooled direct buffers, handed
+     * over through {@code entry}. Drains counts after every chunk, as the relay does once per
+     * read batch.
      */
-    private static Result feed(Direction direction, byte[] stream, int[] cuts, int seed) {
+    private static Result feed(Direction direction, byte[] stream, int[] cuts, int seed, Entry entry) {
         Recorder recorder = new Recorder();
         FrameObserver observer = new FrameObserver(direction, CATALOG, recorder);
+        if (entry == Entry.FROM_INDEX_UNDER_A_LIMIT) {
+            observer.maxFramePayload(Long.MAX_VALUE);
+        }
         long[] frames = new long[Opcode.COUNT];
         long[] bytes = new long[1];
         FrameObserver.CountSink sink = (d, counts, b) -> {
@@ -821,7 +948,7 @@ class FrameObserverTest {
             try {
                 buf.writeBytes(JUNK).writeBytes(stream, from, to - from).writeBytes(JUNK);
                 buf.setIndex(JUNK.length, JUNK.length + to - from);
-                observer.observe(buf);
+                observe(observer, buf, entry);
                 assertEquals(JUNK.length, buf.readerIndex(), "readerIndex");
                 assertEquals(JUNK.length + to - from, buf.writerIndex(), "writerIndex");
                 assertEquals(1, buf.refCnt(), "refCnt");

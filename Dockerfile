@@ -44,7 +44,7 @@ RUN sed -i 's/^  listen: 127\.0\.0\.1:9090$/  listen: 0.0.0.0:9090/' /etc/closew
 # containers, where the JVM would pick Serial), a small initial heap it can shrink to, shrinking
 # to 30% free after a full GC or a concurrent cycle, a periodic GC after 60 s without one, and
 # glibc's free malloc pages trimmed every 5 s.
-ENV JAVA_OPTS="-XX:MaxRAMPercentage=50.0 -Xms16m -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true" \
+ENV JAVA_OPTS="-XX:MaxRAMPercentage=50.0 -Xms32m -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true" \
     CLOSEWATCH_LOG_FORMAT=plain \
     CLOSEWATCH_ADMIN_PORT=9090
 

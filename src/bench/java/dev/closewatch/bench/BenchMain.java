@@ -64,7 +64,7 @@ public final class BenchMain {
      * shrink, Min/MaxHeapFreeRatio 10/30 for how far it shrinks, a periodic GC when idle, and a
      * periodic trim of glibc's malloc arenas).
      */
-    static final String CLOSEWATCH_JVM = "-Xms16m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 "
+    static final String CLOSEWATCH_JVM = "-Xms32m -Xmx512m -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 "
             + "-XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=5000";
 
     private final Settings settings;

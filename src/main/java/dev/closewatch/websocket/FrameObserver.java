@@ -85,8 +85,7 @@ public final class FrameObserver {
     private boolean inFragmentedMessage;
     private boolean closeSent;
 
-    private long maxFramePayload;
-    /** {@link #maxFramePayload}, or {@link Long#MAX_VALUE} for no limit. */
+    /** The {@linkplain #maxFramePayload(long) payload limit}, or {@link Long#MAX_VALUE} for none. */
     private long frameLimit = Long.MAX_VALUE;
     private boolean oversized;
     private boolean oversizedStop;
@@ -341,7 +340,6 @@ public final class FrameObserver {
      * {@link #observe(ByteBuf, int, boolean)} stops on it; 0 (the default) for no limit.
      */
     public void maxFramePayload(long bytes) {
-        this.maxFramePayload = bytes;
         this.frameLimit = bytes > 0 ? bytes : Long.MAX_VALUE;
     }
 
@@ -412,7 +410,7 @@ public final class FrameObserver {
         }
         int kind = ORDINAL_BY_WIRE[opcode];
         frameCounts[kind]++;
-        if (maxFramePayload > 0 && length > maxFramePayload) {
+        if (length > frameLimit) {
             oversized = true;
         }
         checkRules(kind, fin, length);

@@ -271,7 +271,7 @@ public final class BenchMain {
     private Run loadRun(String scenario, Target target, int round, Driver driver, Duration warmup, Duration measure,
                         Profiler profiler) throws Exception {
         Run run = new Run(scenario, target.name(), round);
-        double[] cpu = new double[2];
+        ProcStats.Usage[] usage = new ProcStats.Usage[2];
         long[] wall = new long[2];
         driver.windowHook(new Driver.WindowHook() {
             @Override
@@ -279,13 +279,13 @@ public final class BenchMain {
                 if (profiler != null) {
                     profiler.start();
                 }
-                cpu[0] = ProcStats.cpuSeconds(target.pids());
+                usage[0] = ProcStats.usage(target.pids());
                 wall[0] = System.nanoTime();
             }
 
             @Override
             public void closed() {
-                cpu[1] = ProcStats.cpuSeconds(target.pids());
+                usage[1] = ProcStats.usage(target.pids());
                 wall[1] = System.nanoTime();
                 if (profiler != null) {
                     profiler.stop();
@@ -322,7 +322,26 @@ public final class BenchMain {
             default -> throw new IllegalArgumentException(scenario);
         }
         if (!target.pids().isEmpty() && wall[1] > wall[0]) {
-            run.figures().put("proxy_cpu_cores", (cpu[1] - cpu[0]) / ((wall[1] - wall[0]) / 1e9));
+            ProcStats.Usage used = usage[1].minus(usage[0]);
+            double seconds = (wall[1] - wall[0]) / 1e9;
+            run.figures().put("proxy_cpu_cores", used.cpuSeconds() / seconds);
+            if (used.cpuSeconds() > 0) {
+                run.figures().put("proxy_kernel_share", used.systemSeconds() / used.cpuSeconds());
+            }
+            // Per unit of work, over the same window (the driver's counts are over its measured
+            // window, which the hook brackets).
+            String unit = switch (scenario) {
+                case "echo" -> "messages_per_s";
+                case "churn" -> "sessions_per_s";
+                default -> null;
+            };
+            Double rate = unit == null ? null : run.figures().get(unit);
+            if (rate != null && rate > 0) {
+                double units = rate * seconds;
+                run.figures().put("proxy_cpu_us_per_unit", used.cpuSeconds() * 1e6 / units);
+                run.figures().put("proxy_switches_per_unit",
+                        (used.voluntarySwitches() + used.involuntarySwitches()) / units);
+            }
         }
         recordEnds(run, target, ends, closesBefore);
         log((round == 0 ? "(pre-warm) " : "") + summary(run));

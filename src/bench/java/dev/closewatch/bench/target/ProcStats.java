@@ -1,11 +1,13 @@
 package dev.closewatch.bench.target;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.stream.Stream;
 
-/** Readings of Linux processes from {@code /proc}: resident memory and CPU time. */
+/** Readings of Linux processes from {@code /proc}: resident memory, CPU time and context switches. */
 public final class ProcStats {
 
     /** USER_HZ: the unit of {@code /proc/PID/stat} times; 100 on every Linux this runs on. */
@@ -31,19 +33,57 @@ public final class ProcStats {
         return total;
     }
 
-    /** Sum of user + system CPU time of {@code pids} (all their threads), in seconds. */
-    public static double cpuSeconds(List<Long> pids) {
-        double total = 0;
+    /**
+     * CPU time and context switches of a set of processes at one instant, summed over all their
+     * threads: user and system time in seconds (from {@code /proc/PID/stat}), and voluntary
+     * (the thread slept, e.g. in {@code epoll_wait}) and involuntary (the scheduler preempted it)
+     * context switches (from {@code /proc/PID/task/TID/status}).
+     */
+    public record Usage(double userSeconds, double systemSeconds, long voluntarySwitches, long involuntarySwitches) {
+
+        /** User + system CPU time, in seconds. */
+        public double cpuSeconds() {
+            return userSeconds + systemSeconds;
+        }
+
+        /** This reading minus an earlier one. */
+        public Usage minus(Usage earlier) {
+            return new Usage(userSeconds - earlier.userSeconds, systemSeconds - earlier.systemSeconds,
+                    voluntarySwitches - earlier.voluntarySwitches, involuntarySwitches - earlier.involuntarySwitches);
+        }
+    }
+
+    /** The {@link Usage} of {@code pids} now; a vanished process or thread counts nothing. */
+    public static Usage usage(List<Long> pids) {
+        double user = 0;
+        double system = 0;
+        long voluntary = 0;
+        long involuntary = 0;
         for (long pid : pids) {
+            Path proc = Path.of("/proc", Long.toString(pid));
             try {
-                String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+                String stat = Files.readString(proc.resolve("stat"));
                 // Fields after the command name, which is in parentheses and may hold spaces.
                 String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-                total += (Long.parseLong(f[11]) + Long.parseLong(f[12])) / TICKS_PER_SECOND;
+                user += Long.parseLong(f[11]) / TICKS_PER_SECOND;
+                system += Long.parseLong(f[12]) / TICKS_PER_SECOND;
             } catch (IOException | RuntimeException e) {
-                // Gone; counts as nothing.
+                continue; // gone
+            }
+            try (Stream<Path> tasks = Files.list(proc.resolve("task"))) {
+                for (Path task : (Iterable<Path>) tasks::iterator) {
+                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+                        }
+                    }
+                }
+            } catch (IOException | UncheckedIOException | NumberFormatException e) {
+                // A thread ended while being read: its switches are missed, a rounding error here.
             }
         }
-        return total;
+        return new Usage(user, system, voluntary, involuntary);
     }
 }

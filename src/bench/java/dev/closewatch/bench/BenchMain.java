@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.closewatch.bench.load.Driver;
 import dev.closewatch.bench.target.CloseWatchTarget;
 import dev.closewatch.bench.target.DirectTarget;
+import dev.closewatch.bench.target.NettyTcpTarget;
 import dev.closewatch.bench.target.NginxTarget;
 import dev.closewatch.bench.target.ProcStats;
 import dev.closewatch.bench.target.Target;
@@ -30,7 +31,7 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * BenchMain --jar closewatch.jar --out DIR [--mode full|smoke] [--rounds N] [--only jmh,echo,stream,churn,idle]
  *           [--warmup SECONDS] [--measure SECONDS] [--prewarm SECONDS] [--idle-sessions N]
- *           [--closewatch-jvm "OPTIONS"] [--jfr]
+ *           [--closewatch-jvm "OPTIONS"] [--jfr] [--netty-floor]
  * </pre>
  * {@code --prewarm}: before round 1 of each load scenario, every target runs it once unrecorded, so
  * closewatch's JIT has compiled the scenario's paths before anything is measured.
@@ -38,6 +39,9 @@ import org.HdrHistogram.Histogram;
  * of round 1 of each load scenario, into the output directory. For CPU profiles with native and
  * kernel frames, load async-profiler at the proxy's start through {@code --closewatch-jvm}
  * ({@code -agentpath:…/libasyncProfiler.so=start,event=cpu,file=…,collapsed}).
+ * {@code --netty-floor}: a fourth target in the load scenarios, {@code netty-tcp}, a blind Netty
+ * TCP relay with closewatch's JVM options (the cost floor of any Netty proxy); its runs are listed
+ * under "Every run" and in a table of their own.
  * Every step is bounded in time and all traffic stays on 127.0.0.0/8.
  */
 public final class BenchMain {
@@ -46,7 +50,7 @@ public final class BenchMain {
 
     /** What to run; {@link #smoke()} and {@link #full()} are the two documented presets. */
     record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
-                    Set<String> only, String closewatchJvm, boolean jfr, Duration prewarm,
+                    Set<String> only, String closewatchJvm, boolean jfr, boolean nettyFloor, Duration prewarm,
                     int echoConnections, int streamConnections, int churnUsers, int messageBytes) {
 
         boolean smoke() {
@@ -94,7 +98,7 @@ public final class BenchMain {
             if (!k.startsWith("--")) {
                 throw new IllegalArgumentException("argument " + k + " (expected: --name [value])");
             }
-            if (k.equals("--jfr")) {
+            if (k.equals("--jfr") || k.equals("--netty-floor")) {
                 a.put(k, "true");
             } else if (i + 1 < args.length) {
                 a.put(k, args[++i]);
@@ -123,6 +127,7 @@ public final class BenchMain {
                 only,
                 a.getOrDefault("--closewatch-jvm", CLOSEWATCH_JVM),
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
+                Boolean.parseBoolean(a.getOrDefault("--netty-floor", "false")),
                 seconds(a.getOrDefault("--prewarm", smoke ? "0" : "10")),
                 50, 8, 50, 1024);
     }
@@ -186,8 +191,12 @@ public final class BenchMain {
                     continue;
                 }
                 try (CloseWatchTarget closewatch = startCloseWatch(upstream, scenario);
-                     NginxTarget ngx = startNginx(nginx, upstream, scenario, 4096)) {
-                    List<Target> targets = List.of(direct, closewatch, ngx);
+                     NginxTarget ngx = startNginx(nginx, upstream, scenario, 4096);
+                     NettyTcpTarget floor = settings.nettyFloor() ? NettyTcpTarget.start(classpath,
+                             settings.closewatchJvm(), upstream.address(), cores,
+                             settings.out().resolve("netty-tcp-" + scenario + ".log")) : null) {
+                    List<Target> targets = floor == null ? List.of(direct, closewatch, ngx)
+                            : List.of(direct, closewatch, ngx, floor);
                     if (!settings.prewarm().isZero()) {
                         for (Target t : targets) {
                             loadRun(scenario, t, 0, driver, Duration.ZERO, settings.prewarm(), null);

@@ -1,10 +1,12 @@
 package dev.closewatch.bench;
 
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 
 /**
@@ -61,6 +63,8 @@ final class Report {
             new Row("idle", "netty_direct_closed_mib", "Netty direct memory after all closed (MiB)", false, null));
 
     private static final List<String> TARGETS = List.of("direct", "closewatch", "nginx");
+    /** The opt-in fourth target ({@code --netty-floor}). */
+    private static final String FLOOR = "netty-tcp";
 
     private final BenchMain.Settings settings;
     private final int idleSessions;
@@ -91,9 +95,14 @@ final class Report {
 
     /** closewatch's figure over {@code other}'s, paired by round (they ran back to back). */
     private List<Double> ratios(String scenario, String figure, String other) {
+        return ratios(scenario, figure, "closewatch", other);
+    }
+
+    /** {@code target}'s figure over {@code other}'s, paired by round. */
+    private List<Double> ratios(String scenario, String figure, String target, String other) {
         List<Double> v = new ArrayList<>();
         for (Run cw : runs) {
-            if (!cw.scenario().equals(scenario) || !cw.target().equals("closewatch") || cw.figure(figure) == null) {
+            if (!cw.scenario().equals(scenario) || !cw.target().equals(target) || cw.figure(figure) == null) {
                 continue;
             }
             for (Run o : runs) {
@@ -149,6 +158,7 @@ final class Report {
         }
         if (!runs.isEmpty()) {
             summary(b);
+            nettyFloor(b);
             closes(b);
         }
         if (!jmh.isEmpty()) {
@@ -201,6 +211,32 @@ final class Report {
                 line.append(" | |");
             }
             b.append(line).append('\n');
+        }
+        b.append('\n');
+    }
+
+    /** The {@code --netty-floor} target beside closewatch and nginx, when it ran. */
+    private void nettyFloor(StringBuilder b) {
+        if (runs.stream().noneMatch(r -> r.target().equals(FLOOR))) {
+            return;
+        }
+        b.append("## Netty floor\n\n");
+        b.append("`netty-tcp`: a blind Netty TCP relay (no HTTP, no frame observer, no metrics; closewatch's transport, "
+                + "threads, water marks, read buffers and JVM options). What closewatch costs beyond it is closewatch's "
+                + "own work; what it costs beyond nginx, down to it, is Netty's and the JVM's. Median (min–max) over the "
+                + "rounds; ratios paired by round, min / median / max.\n\n");
+        b.append("| scenario | figure | netty-tcp | closewatch/netty-tcp | nginx/netty-tcp |\n");
+        b.append("|---|---|---:|---:|---:|\n");
+        Set<String> shown = new HashSet<>();
+        for (Row row : ROWS) {
+            String key = row.scenario() + "/" + row.figure();
+            if (!shown.add(key) || values(row.scenario(), FLOOR, row.figure()).isEmpty()) {
+                continue;
+            }
+            b.append("| ").append(row.scenario()).append(" | ").append(row.label()).append(" | ")
+                    .append(cell(Stats.of(values(row.scenario(), FLOOR, row.figure())))).append(" | ")
+                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "closewatch", FLOOR)))).append(" | ")
+                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "nginx", FLOOR)))).append(" |\n");
         }
         b.append('\n');
     }

@@ -18,7 +18,8 @@ fi
 build_dir="${BENCH_BUILD_DIR:-$PWD/target}"
 start=$(date +%s)
 # Bounded: the smoke takes about a minute; 170 s is the most it may take.
-timeout --kill-after=10 170 ./mvnw -B -q -Pbench -Dbuild.dir="$build_dir" verify -Dbench.mode=smoke
+timeout --kill-after=10 170 ./mvnw -B -q -Pbench -Dbuild.dir="$build_dir" verify -Dbench.mode=smoke -Dbench.args=--netty-floor
 test -s "$build_dir/bench/report.md"
 test -s "$build_dir/bench/report.json"
+grep -q "^## Netty floor" "$build_dir/bench/report.md"
 echo "bench-smoke: OK in $(( $(date +%s) - start )) s; report: $build_dir/bench/report.md"

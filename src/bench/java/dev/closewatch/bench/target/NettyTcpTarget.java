@@ -1,14 +1,10 @@
 package dev.closewatch.bench.target;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * {@code netty-tcp}: the benchmark's blind Netty TCP relay ({@code NettyTcpRelay}) in its own JVM
@@ -17,12 +13,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class NettyTcpTarget implements Target {
 
-    private final Process process;
-    private final InetSocketAddress address;
+    private final ReadyProcess process;
 
-    private NettyTcpTarget(Process process, InetSocketAddress address) {
+    private NettyTcpTarget(ReadyProcess process) {
         this.process = process;
-        this.address = address;
     }
 
     /**
@@ -47,14 +41,7 @@ public final class NettyTcpTarget implements Target {
         // closewatch turns Netty's low-memory pooling off in its main(); the relay gets the same.
         cmd.addAll(List.of("-Dio.netty.allocator.lowMemory=false", "-cp", classpath,
                 "dev.closewatch.bench.load.NettyTcpRelay", Integer.toString(upstream.getPort()), Integer.toString(threads)));
-        Process p = new ProcessBuilder(cmd).redirectError(log.toFile()).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        if (line == null || !line.startsWith("READY ")) {
-            p.destroyForcibly();
-            throw new IOException("netty-tcp relay did not start (said " + line + "); see " + log);
-        }
-        return new NettyTcpTarget(p, new InetSocketAddress("127.0.0.1", Integer.parseInt(line.substring(6).trim())));
+        return new NettyTcpTarget(ReadyProcess.start(cmd, log, "netty-tcp relay"));
     }
 
     @Override
@@ -64,7 +51,7 @@ public final class NettyTcpTarget implements Target {
 
     @Override
     public InetSocketAddress address() {
-        return address;
+        return process.address();
     }
 
     @Override
@@ -74,16 +61,6 @@ public final class NettyTcpTarget implements Target {
 
     @Override
     public void close() {
-        try {
-            process.getOutputStream().close();
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (IOException e) {
-            process.destroyForcibly();
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        process.close();
     }
 }

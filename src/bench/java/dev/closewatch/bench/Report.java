@@ -101,14 +101,14 @@ final class Report {
     /** {@code target}'s figure over {@code other}'s, paired by round. */
     private List<Double> ratios(String scenario, String figure, String target, String other) {
         List<Double> v = new ArrayList<>();
-        for (Run cw : runs) {
-            if (!cw.scenario().equals(scenario) || !cw.target().equals(target) || cw.figure(figure) == null) {
+        for (Run t : runs) {
+            if (!t.scenario().equals(scenario) || !t.target().equals(target) || t.figure(figure) == null) {
                 continue;
             }
             for (Run o : runs) {
-                if (o.scenario().equals(scenario) && o.target().equals(other) && o.round() == cw.round()
+                if (o.scenario().equals(scenario) && o.target().equals(other) && o.round() == t.round()
                         && o.figure(figure) != null && o.figure(figure) != 0) {
-                    v.add(cw.figure(figure) / o.figure(figure));
+                    v.add(t.figure(figure) / o.figure(figure));
                 }
             }
         }

@@ -1,24 +1,17 @@
 package dev.closewatch.bench.load;
 
+import dev.closewatch.proxy.Transport;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.epoll.Epoll;
-import io.netty.channel.epoll.EpollIoHandler;
-import io.netty.channel.epoll.EpollServerSocketChannel;
-import io.netty.channel.epoll.EpollSocketChannel;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
-import io.netty.channel.socket.nio.NioSocketChannel;
-import dev.closewatch.proxy.Transport;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.concurrent.TimeUnit;
@@ -28,9 +21,8 @@ import java.util.concurrent.TimeUnit;
  * with nothing of closewatch's (no HTTP parsing, no frame observer, no metrics). Each accepted
  * connection gets one upstream connection on the same event loop; bytes are written as read and
  * flushed once per read batch, with the same back-pressure as closewatch's relay; either side's
- * close closes the other after a flush. Same epoll transport, thread count, water marks and read
- * buffers as closewatch, so the difference between the
- * two is closewatch's own work.
+ * close closes the other after a flush. closewatch's {@link Transport}, thread count, water marks
+ * and read buffers, so the difference between the two is closewatch's own work.
  *
  * <p>{@code java … NettyTcpRelay UPSTREAM_PORT THREADS}: prints {@code READY <port>} once
  * listening on 127.0.0.1, and exits when its standard input closes.
@@ -43,18 +35,17 @@ public final class NettyTcpRelay {
     public static void main(String[] args) throws Exception {
         int upstreamPort = Integer.parseInt(args[0]);
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
-        boolean epoll = Epoll.isAvailable();
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(threads,
-                epoll ? EpollIoHandler.newFactory() : NioIoHandler.newFactory());
+        Transport transport = Transport.best();
+        EventLoopGroup group = transport.newGroup(threads);
         InetSocketAddress upstream = new InetSocketAddress("127.0.0.1", upstreamPort);
         Channel listener = new ServerBootstrap()
                 .group(group)
-                .channel(epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class)
+                .channel(transport.serverChannel())
                 .option(ChannelOption.SO_BACKLOG, 1024)
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.newRecvAllocator())
-                .childHandler(new Front(upstream, epoll))
+                .childHandler(new Front(upstream, transport))
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         System.out.println("READY " + ((InetSocketAddress) listener.localAddress()).getPort());
         System.out.flush();
@@ -70,14 +61,14 @@ public final class NettyTcpRelay {
     }
 
     /** Shared by all accepted channels: connects the upstream, then relays. */
-    @io.netty.channel.ChannelHandler.Sharable
+    @ChannelHandler.Sharable
     private static final class Front extends ChannelInboundHandlerAdapter {
         private final InetSocketAddress upstream;
-        private final boolean epoll;
+        private final Transport transport;
 
-        Front(InetSocketAddress upstream, boolean epoll) {
+        Front(InetSocketAddress upstream, Transport transport) {
             this.upstream = upstream;
-            this.epoll = epoll;
+            this.transport = transport;
         }
 
         @Override
@@ -85,13 +76,15 @@ public final class NettyTcpRelay {
             Channel client = ctx.channel();
             ChannelFuture f = new Bootstrap()
                     .group(client.eventLoop())
-                    .channel(epoll ? EpollSocketChannel.class : NioSocketChannel.class)
+                    .channel(transport.socketChannel())
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
                     .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.newRecvAllocator())
                     .handler(new Relay(client))
                     .connect(upstream);
             f.addListener((ChannelFutureListener) done -> {
-                if (done.isSuccess()) {
+                if (!client.isActive()) {
+                    done.channel().close(); // the client left while the upstream was connecting
+                } else if (done.isSuccess()) {
                     client.pipeline().replace(this, "relay", new Relay(done.channel()));
                     client.config().setAutoRead(true);
                 } else {

@@ -70,8 +70,14 @@ public final class ProcStats {
             } catch (IOException | RuntimeException e) {
                 continue; // gone
             }
-            try (Stream<Path> tasks = Files.list(proc.resolve("task"))) {
-                for (Path task : (Iterable<Path>) tasks::iterator) {
+            List<Path> tasks;
+            try (Stream<Path> list = Files.list(proc.resolve("task"))) {
+                tasks = list.toList();
+            } catch (IOException | UncheckedIOException e) {
+                continue; // gone
+            }
+            for (Path task : tasks) {
+                try {
                     for (String line : Files.readAllLines(task.resolve("status"))) {
                         if (line.startsWith("voluntary_ctxt_switches:")) {
                             voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
@@ -79,9 +85,9 @@ public final class ProcStats {
                             involuntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                         }
                     }
+                } catch (IOException | NumberFormatException e) {
+                    // This thread ended while being read: its switches are missed, the others still count.
                 }
-            } catch (IOException | UncheckedIOException | NumberFormatException e) {
-                // A thread ended while being read: its switches are missed, a rounding error here.
             }
         }
         return new Usage(user, system, voluntary, involuntary);

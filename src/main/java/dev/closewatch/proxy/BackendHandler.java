@@ -8,6 +8,7 @@ import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
+import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -33,6 +34,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private final FrontendHandler frontend;
     private final Channel client;
     private boolean switching;
+    /** The 101's {@code Sec-WebSocket-Extensions} (RFC 6455 §9.1), or null. */
+    private String extensions;
 
     BackendHandler(FrontendHandler frontend, Channel client) {
         this.frontend = frontend;
@@ -56,6 +59,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             if (frontend.upgradeRequest()) {
                 if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
                     switching = true;
+                    extensions = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
                     frontend.upgradeRelayed();
                 } else {
                     frontend.upgradeRefused(status);
@@ -82,6 +86,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 address(client.remoteAddress()), address(upstream.remoteAddress()),
                 route.catalog(), route.listener(), System::nanoTime);
+        session.negotiatedExtensions(extensions);
         SessionControl control = new SessionControl(session, client, upstream, settings);
         long maxFrame = settings.limits().maxFrameSize();
         RelayHandler upstreamToClient = new RelayHandler(Direction.UPSTREAM_TO_CLIENT, client, control, route.meters(), maxFrame);

@@ -7,7 +7,6 @@ import dev.closewatch.observe.UpstreamFailure;
 import dev.closewatch.websocket.Cause;
 import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Initiator;
-import io.netty.bootstrap.Bootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
@@ -16,7 +15,6 @@ import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.ChannelOption;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
@@ -239,26 +237,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         client.config().setAutoRead(false);
         UpstreamUri target = candidates.get(index);
         Route forRoute = route;
-        Bootstrap bootstrap = new Bootstrap()
-                .group(client.eventLoop())
-                .channel(settings.transport().socketChannel())
-                .resolver(settings.resolver())
-                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.connectTimeout().toMillis())
-                .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
-                .handler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
-                        if (target.tls()) {
-                            ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
-                        }
-                        ch.pipeline()
-                                .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
-                                .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
-                    }
-                });
-        ChannelFuture f = bootstrap.connect(InetSocketAddress.createUnresolved(target.address().host(),
-                target.address().port()));
+        ChannelFuture f = settings.connector().connect(client, target, new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
+                if (target.tls()) {
+                    ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
+                }
+                ch.pipeline()
+                        .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
+                        .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
+            }
+        });
         backend = f.channel();
         f.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {

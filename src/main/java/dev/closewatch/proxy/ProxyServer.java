@@ -26,6 +26,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.resolver.dns.DnsAddressResolverGroup;
 import java.io.File;
 import java.io.FileInputStream;
 import java.io.IOException;
@@ -101,10 +102,12 @@ public final class ProxyServer implements AutoCloseable {
         SslContext serverTls = config.tls() == null ? null : serverTls(config.tls());
         SslContext upstreamTls = anyTlsUpstream ? upstreamTls(config.upstream().tls()) : null;
         Transport transport = Transport.best();
+        DnsAddressResolverGroup resolver = transport.newResolver();
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
-                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), transport.newResolver());
+                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
+                UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()));
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         int maxLine = config.limits().maxInitialLineLength();

@@ -30,9 +30,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param connections     client connections open now
  * @param draining        set once a drain starts
  * @param resolver        resolves upstream host names without blocking an event loop
+ * @param connector       opens upstream connections
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
-                     AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver) {
+                     AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
+                     UpstreamConnector connector) {
 }

@@ -57,6 +57,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private boolean clientClosed;
     private boolean upstreamClosed;
     private boolean ended;
+    private String extensions;
 
     /**
      * Opens a session: the upstream has just answered 101 Switching Protocols.
@@ -77,6 +78,20 @@ public final class WebSocketSession implements FrameObserver.Listener {
         this.clientToUpstream = new FrameObserver(Direction.CLIENT_TO_UPSTREAM, catalog, this);
         this.upstreamToClient = new FrameObserver(Direction.UPSTREAM_TO_CLIENT, catalog, this);
         listener.onOpen(this);
+    }
+
+    /**
+     * The extensions the upstream's 101 agreed to (RFC 6455 §9.1): the value of its
+     * {@code Sec-WebSocket-Extensions} header, or null when there is none. An extension may give
+     * meaning to RSV bits (permessage-deflate, RFC 7692, uses RSV1).
+     */
+    public void negotiatedExtensions(String secWebSocketExtensions) {
+        this.extensions = secWebSocketExtensions;
+    }
+
+    /** The 101's {@code Sec-WebSocket-Extensions} value, or null. */
+    public String negotiatedExtensions() {
+        return extensions;
     }
 
     /** The observer for frames travelling {@code direction}. */

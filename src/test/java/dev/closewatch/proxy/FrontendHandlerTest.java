@@ -40,7 +40,9 @@ class FrontendHandlerTest {
         return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), defaults.limits(), defaults.keepalive(), defaults.drain(), null,
                 new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
-                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE);
+                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE,
+                UpstreamConnector.sockets(Transport.best(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE,
+                        Duration.ofSeconds(1)));
     }
 
     private static String response(EmbeddedChannel ch) {

@@ -157,7 +157,8 @@ public record CloseWatchConfig(
         if (admin.maxStreams() < 0 || admin.maxStreams() > 1024) {
             errors.add("admin.max_streams: " + admin.maxStreams() + " (expected: 0-1024; 0 = no /api/closes/stream)");
         }
-        if (admin.maxConnections() < admin.maxStreams() + 2 || admin.maxConnections() > 100_000) {
+        if (admin.maxStreams() >= 0 && admin.maxStreams() <= 1024
+                && (admin.maxConnections() < admin.maxStreams() + 2 || admin.maxConnections() > 100_000)) {
             errors.add("admin.max_connections: " + admin.maxConnections() + " (expected: at least admin.max_streams + 2 = "
                     + (admin.maxStreams() + 2) + ", at most 100000, so a health probe always finds a connection)");
         }

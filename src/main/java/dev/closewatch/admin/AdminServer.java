@@ -142,6 +142,7 @@ public final class AdminServer implements AutoCloseable {
     private final ExecutorService workers;
     private final ChannelGroup channels;
     private Channel serverChannel;
+    private AdminConnections connections;
     /** Requests at the workers or waiting for one; on the event loop only. */
     private int working;
     private volatile BooleanSupplier readiness = () -> true;
@@ -213,7 +214,7 @@ public final class AdminServer implements AutoCloseable {
 
     private void bind(InetSocketAddress address) throws IOException {
         Transport transport = Transport.best();
-        AdminConnections connections = new AdminConnections(config.maxConnections(), meters);
+        connections = new AdminConnections(config.maxConnections(), meters);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)
                 .channel(transport.serverChannel())
@@ -276,6 +277,15 @@ public final class AdminServer implements AutoCloseable {
     /** Stream subscribers connected now. */
     int streamSubscribers() {
         return stream.subscribers();
+    }
+
+    /** Admin connections admitted and open now (asked on the event loop, which owns the count). */
+    int connections() {
+        try {
+            return group.next().submit(connections::size).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("admin event loop did not answer", e);
+        }
     }
 
     /** Routes one request; on the admin event loop. */

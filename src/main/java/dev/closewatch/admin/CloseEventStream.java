@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * Fans close events out to the {@code /api/closes/stream} subscribers. {@link #accept} runs on the
  * event loops and never blocks: each subscriber has a bounded queue, and an event that does not
  * fit is dropped for that subscriber and counted (its {@link Subscription#dropped()}), so a slow
- * or stalled reader costs the proxy nothing but the count.
+ * or stalled reader costs the proxy nothing but the count. The admin server reads each
+ * subscription on its event loop ({@link Subscription#take()}, woken by the subscription's
+ * {@code wakeup}); {@link Subscription#poll} serves a thread that may block.
  */
 final class CloseEventStream implements Consumer<CloseEvent> {
 

@@ -103,7 +103,8 @@ final class EventStreamWriter {
     }
 
     private void heartbeat() {
-        if (!wroteSinceHeartbeat && channel.isActive()) {
+        // a subscriber that does not read needs no heartbeat: its unread bytes keep growing otherwise
+        if (!wroteSinceHeartbeat && channel.isActive() && channel.isWritable()) {
             write(":\n\n");
         }
         wroteSinceHeartbeat = false;

@@ -138,6 +138,7 @@ public final class AdminServer implements AutoCloseable {
     private final AdminMeters meters;
     private final byte[] token;
     private final int maxWorking;
+    private final Transport transport;
     private final EventLoopGroup group;
     private final ExecutorService workers;
     private final ChannelGroup channels;
@@ -160,7 +161,7 @@ public final class AdminServer implements AutoCloseable {
         this.meters = new AdminMeters(registry);
         this.token = config.token() == null ? null : config.token().getBytes(StandardCharsets.UTF_8);
         this.maxWorking = Math.max(1, config.maxConnections() - config.maxStreams() - 1);
-        Transport transport = Transport.best();
+        this.transport = Transport.best();
         // one event loop: the connection bookkeeping needs no locks, and nothing on it blocks
         this.group = new MultiThreadIoEventLoopGroup(1, new DefaultThreadFactory("closewatch-admin", true),
                 transport.ioHandlerFactory().get());
@@ -213,7 +214,6 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void bind(InetSocketAddress address) throws IOException {
-        Transport transport = Transport.best();
         connections = new AdminConnections(config.maxConnections(), meters);
         ServerBootstrap b = new ServerBootstrap()
                 .group(group)

@@ -6,6 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.AdminConfig;
 import dev.closewatch.observe.CloseLogger;
@@ -32,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
 /**
@@ -319,6 +323,35 @@ class AdminHardeningTest {
     }
 
     @Test
+    void shouldEscapeRequestTextInItsKeyValueLogLines() throws Exception {
+        // Given the admin request log at DEBUG, captured
+        Logger log = (Logger) LoggerFactory.getLogger(AdminRequestHandler.class);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        lines.start();
+        log.addAppender(lines);
+        ch.qos.logback.classic.Level before = log.getLevel();
+        log.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try {
+            start(new AdminConfig("127.0.0.1:0"));
+
+            // When a header name carries terminal escapes and a bare CR
+            Answer bad = probe("GET /healthz HTTP/1.1\r\nHost: a\r\nX\u001b[1A\u001b[2K\rY: z\r\n\r\n");
+
+            // Then 400, and the line saying so is a key-value line whose request text is escaped
+            assertEquals(400, bad.status());
+            ILoggingEvent line = await().atMost(Duration.ofSeconds(5)).until(() -> lines.list.stream()
+                    .filter(e -> "admin.bad_request".equals(kv(e, "event"))).findFirst().orElse(null), e -> e != null);
+            String error = String.valueOf(kv(line, "error"));
+            assertTrue(error.chars().noneMatch(c -> c < 0x20 || c == 0x7f), error);
+            assertTrue(error.contains("\\u001b") || error.contains("\\r"), error);
+            assertTrue(String.valueOf(kv(line, "client")).startsWith("127.0.0.1:"), line.toString());
+        } finally {
+            log.setLevel(before);
+            log.detachAppender(lines);
+        }
+    }
+
+    @Test
     void shouldAnswerPipelinedRequestsInOrderOnOneConnection() throws Exception {
         // Given
         start(new AdminConfig("127.0.0.1:0"));
@@ -381,6 +414,13 @@ class AdminHardeningTest {
         socket.setSoTimeout(1000);
         s.writeAscii(request);
         return Answer.read(s, request.startsWith("HEAD "));
+    }
+
+    private static Object kv(ILoggingEvent e, String key) {
+        if (e.getKeyValuePairs() == null) {
+            return null;
+        }
+        return e.getKeyValuePairs().stream().filter(p -> p.key.equals(key)).map(p -> p.value).findFirst().orElse(null);
     }
 
     private double evicted() {

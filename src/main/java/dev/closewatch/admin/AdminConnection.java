@@ -55,8 +55,11 @@ final class AdminConnection extends ChannelInboundHandlerAdapter {
         CLOSING
     }
 
-    /** What to evict first: a connection without a complete request head, then an idle one, then a slow reader. */
-    static final List<Set<State>> EVICTION_ORDER = List.of(
+    /**
+     * What to evict first: a connection answered for the last time (lingering), then one without a
+     * complete request head, then an idle one, then a slow reader.
+     */
+    static final List<Set<State>> EVICTION_ORDER = List.of(Set.of(State.CLOSING),
             Set.of(State.AWAITING_HEAD, State.READING_HEAD), Set.of(State.IDLE), Set.of(State.WRITING));
 
     /** How long a closing connection is read (and what is read discarded) before it is closed. */

@@ -9,8 +9,9 @@ import java.util.Set;
  * no locks.
  *
  * <p>At the bound a new connection evicts the oldest one that has no request in progress, so a
- * health probe always gets in: first one still waiting for (or reading) a request head, then an
- * idle keep-alive one, then one whose response the client is slow to take. Connections with a
+ * health probe always gets in: first one already answered for the last time and lingering, then
+ * one still waiting for (or reading) a request head, then an idle keep-alive one, then one whose
+ * response the client is slow to take. Connections with a
  * request at a worker or an open event stream are never evicted; their numbers are bounded below
  * {@code admin.max_connections} (see {@code AdminServer}), so there is always something to evict.
  */

@@ -191,6 +191,27 @@ class AdminHardeningTest {
     }
 
     @Test
+    void shouldEvictConnectionsThatLingerAfterTheirLastAnswer() throws Exception {
+        // Given max_connections 2 (no streams), both taken by clients that asked for Connection: close,
+        // read the answer, and never close their side (the server lingers reading them)
+        start(new AdminConfig("127.0.0.1:0", null, 10, 0, 2, Duration.ofMinutes(1), Duration.ofMinutes(1)));
+        for (int i = 0; i < 2; i++) {
+            RawSocket s = connect();
+            s.writeAscii("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n");
+            assertEquals(200, s.readHead().status());
+        }
+        await().atMost(Duration.ofSeconds(5)).until(() -> admin.connections() == 2);
+
+        // When a probe comes
+        Answer health = probe("GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n");
+
+        // Then it gets in by evicting the oldest lingering one
+        assertEquals(200, health.status());
+        assertEquals(1, evicted());
+        assertEquals(0, closed("max_connections"));
+    }
+
+    @Test
     void shouldAnswerHealthWhileEveryWorkerIsBusyAndRefuseMoreWork() throws Exception {
         // Given max_connections 5, max_streams 1: at most 3 requests at work; both workers blocked
         // by drain hooks that do not return, a third drain queued behind them

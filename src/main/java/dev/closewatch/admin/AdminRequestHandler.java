@@ -89,6 +89,12 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
                 refuseMalformed(request);
                 return;
             }
+            if (request.protocolVersion().equals(HttpVersion.HTTP_1_1)
+                    && request.headers().getAll(HttpHeaderNames.HOST).size() != 1) {
+                refuse(request, Response.of(400, AdminServer.TEXT,
+                        "bad request: HTTP/1.1 needs exactly one Host header (RFC 9112 §3.2)\n"), "host");
+                return;
+            }
             server.dispatch(this, Request.of(request, client()));
         } finally {
             request.release();
@@ -98,12 +104,6 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
     /** A request the decoder could not read (RFC 9112 §2.2, §3; limits of {@code HttpDecoderConfig}): answered, then closed. */
     private void refuseMalformed(FullHttpRequest request) {
         Throwable cause = request.decoderResult().cause();
-        meters.badRequest.increment();
-        LOG.atDebug().addKeyValue("event", "admin.bad_request").addKeyValue("client", client())
-                .addKeyValue("error", LogText.escape(String.valueOf(cause)))
-                .log("admin request refused: malformed");
-        Request closing = new Request(request.method().name(), "/", QueryParams.decoder("/"), request.headers(),
-                HttpVersion.HTTP_1_1, false, client());
         Response answer;
         if (cause instanceof TooLongHttpLineException) {
             answer = Response.of(414, AdminServer.TEXT, "request line too long (expected: at most "
@@ -114,6 +114,18 @@ final class AdminRequestHandler extends SimpleChannelInboundHandler<FullHttpRequ
         } else {
             answer = Response.of(400, AdminServer.TEXT, "bad request: not a well-formed HTTP/1.1 request (RFC 9112)\n");
         }
+        refuse(request, answer, String.valueOf(cause));
+    }
+
+    /** Answers {@code answer}, closes after it, counts and logs why ({@code error}, escaped: it may quote the request). */
+    private void refuse(FullHttpRequest request, Response answer, String error) {
+        meters.badRequest.increment();
+        LOG.atDebug().addKeyValue("event", "admin.bad_request").addKeyValue("client", client())
+                .addKeyValue("status", answer.status().code())
+                .addKeyValue("error", LogText.escape(error))
+                .log("admin request refused");
+        Request closing = new Request(request.method().name(), "/", QueryParams.decoder("/"), request.headers(),
+                HttpVersion.HTTP_1_1, false, client());
         respond(closing, answer);
     }
 

@@ -422,7 +422,6 @@ public final class AdminServer implements AutoCloseable {
     }
 
     private void readyz(AdminRequestHandler conn, Request request) {
-        QueryParams.parse(request.target(), Set.of());
         boolean ready;
         try {
             ready = readiness.getAsBoolean();

@@ -329,8 +329,12 @@ class AdminHardeningTest {
         Answer garbage = probe("GET /healthz HTTP/1.1\r\nHost: a\r\nBad Header\r\n\r\n");
         Answer bigBody = probe("POST /admin/drain HTTP/1.1\r\nHost: a\r\nContent-Length: 5000\r\n\r\n");
         Answer percent = probe("GET /api/closes?code=%zz HTTP/1.1\r\nHost: a\r\n\r\n");
+        Answer noHost = probe("GET /healthz HTTP/1.1\r\n\r\n");
+        Answer twoHosts = probe("GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n");
+        Answer http10 = probe("GET /healthz HTTP/1.0\r\n\r\n");
 
-        // Then each is answered (and the malformed ones closed): 414, 431, 400, 413, 400
+        // Then each is answered (and the malformed ones closed): 414, 431, 400, 413, 400, 400 without
+        // exactly one Host on HTTP/1.1 (none needed on HTTP/1.0, which closes after the answer)
         assertEquals(414, longLine.status());
         assertEquals("request line too long (expected: at most 4096 bytes)\n", longLine.body());
         assertEquals("close", longLine.head().headers().get("connection"));
@@ -340,7 +344,12 @@ class AdminHardeningTest {
         assertEquals(413, bigBody.status());
         assertEquals(400, percent.status());
         assertEquals("'code=%zz': malformed percent-encoding in the query\n", percent.body());
-        assertEquals(3, closed("bad_request"));
+        assertEquals(400, noHost.status());
+        assertEquals("bad request: HTTP/1.1 needs exactly one Host header (RFC 9112 §3.2)\n", noHost.body());
+        assertEquals(400, twoHosts.status());
+        assertEquals(200, http10.status());
+        assertEquals("close", http10.head().headers().get("connection"));
+        assertEquals(5, closed("bad_request"));
     }
 
     @Test

@@ -14,7 +14,9 @@ import java.util.function.Consumer;
  * Fans close events out to the {@code /api/closes/stream} subscribers. {@link #accept} runs on the
  * event loops and never blocks: each subscriber has a bounded queue, and an event that does not
  * fit is dropped for that subscriber and counted (its {@link Subscription#dropped()}), so a slow
- * or stalled reader costs the proxy nothing but the count.
+ * or stalled reader costs the proxy nothing but the count. The admin server reads each
+ * subscription on its event loop ({@link Subscription#take()}, woken by the subscription's
+ * {@code wakeup}); {@link Subscription#poll} serves a thread that may block.
  */
 final class CloseEventStream implements Consumer<CloseEvent> {
 
@@ -47,11 +49,22 @@ final class CloseEventStream implements Consumer<CloseEvent> {
             if (!s.queue.offer(event)) {
                 s.dropped.incrementAndGet();
             }
+            s.wakeup.run();
         }
     }
 
-    /** A new subscription, or null if {@link #maxSubscribers()} are open already. */
+    /** A new subscription read by {@link Subscription#poll}, or null if {@link #maxSubscribers()} are open already. */
     Subscription subscribe() {
+        return subscribe(() -> { });
+    }
+
+    /**
+     * A new subscription, or null if {@link #maxSubscribers()} are open already.
+     *
+     * @param wakeup run on the event loop that delivered an event (or a dropped one) to this
+     *               subscription, after queueing it: it must only hand work to the reader, never block
+     */
+    Subscription subscribe(Runnable wakeup) {
         while (true) {
             int n = count.get();
             if (n >= maxSubscribers) {
@@ -61,7 +74,7 @@ final class CloseEventStream implements Consumer<CloseEvent> {
                 break;
             }
         }
-        Subscription s = new Subscription();
+        Subscription s = new Subscription(wakeup);
         subscribers.add(s);
         return s;
     }
@@ -73,7 +86,10 @@ final class CloseEventStream implements Consumer<CloseEvent> {
         }
     }
 
-    /** One subscriber's queue. Read by one thread; closed by it or by {@link #closeAll()}. */
+    /**
+     * One subscriber's queue. Read by one thread, through {@link #poll} or {@link #take}; closed by
+     * it or by {@link #closeAll()}.
+     */
     final class Subscription implements AutoCloseable {
 
         /**
@@ -85,7 +101,28 @@ final class CloseEventStream implements Consumer<CloseEvent> {
 
         private final ArrayBlockingQueue<Object> queue = new ArrayBlockingQueue<>(queueCapacity);
         private final AtomicLong dropped = new AtomicLong();
+        private final Runnable wakeup;
         private volatile boolean closed;
+
+        private Subscription(Runnable wakeup) {
+            this.wakeup = wakeup;
+        }
+
+        /** Takes every event queued now without waiting: oldest first, empty once closed. */
+        List<CloseEvent> take() {
+            List<CloseEvent> out = new ArrayList<>();
+            if (closed) {
+                return out;
+            }
+            List<Object> all = new ArrayList<>();
+            queue.drainTo(all);
+            for (Object o : all) {
+                if (o != CLOSED) {
+                    out.add((CloseEvent) o);
+                }
+            }
+            return out;
+        }
 
         /**
          * Waits up to {@code timeout} for events and takes every one queued.

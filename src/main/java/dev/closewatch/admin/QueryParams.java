@@ -1,17 +1,20 @@
 package dev.closewatch.admin;
 
-import java.net.URI;
-import java.net.URLDecoder;
-import java.nio.charset.StandardCharsets;
+import io.netty.handler.codec.http.QueryStringDecoder;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
 /**
- * A request's query parameters, checked against the names an endpoint accepts. An empty value
- * ({@code ?code=}) counts as absent.
+ * A request's query parameters, decoded by Netty's {@link QueryStringDecoder} (RFC 3986 §3.4,
+ * {@code +} read as a space as in HTML forms, {@code ;} an ordinary character) and checked against
+ * the names an endpoint accepts. An empty value ({@code ?code=}) counts as absent.
  */
 final class QueryParams {
+
+    /** More parameters than any endpoint takes, so a long query is refused rather than collected. */
+    private static final int MAX_PARAMS = 16;
 
     private final Map<String, String> values;
 
@@ -19,42 +22,38 @@ final class QueryParams {
         this.values = values;
     }
 
+    /** {@code uri} (a request target) decoded: its path is {@link QueryStringDecoder#path()}. */
+    static QueryStringDecoder decoder(String uri) {
+        return QueryStringDecoder.builder().semicolonIsNormalChar(true).maxParams(MAX_PARAMS).build(uri);
+    }
+
     /**
-     * Parses {@code uri}'s query.
+     * Parses {@code target}'s query.
      *
-     * @throws BadRequest for a name not in {@code allowed}, or one given twice
+     * @throws BadRequest for a name not in {@code allowed}, one given twice, or malformed
+     *                    percent-encoding
      */
-    static QueryParams parse(URI uri, Set<String> allowed) {
+    static QueryParams parse(QueryStringDecoder target, Set<String> allowed) {
+        Map<String, List<String>> decoded;
+        try {
+            decoded = target.parameters();
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest("'" + target.rawQuery() + "': malformed percent-encoding in the query");
+        }
         Map<String, String> values = new LinkedHashMap<>();
-        String query = uri.getRawQuery();
-        if (query != null && !query.isEmpty()) {
-            for (String pair : query.split("&")) {
-                if (pair.isEmpty()) {
-                    continue;
-                }
-                int eq = pair.indexOf('=');
-                String name = decode(eq < 0 ? pair : pair.substring(0, eq));
-                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-                if (!allowed.contains(name)) {
-                    throw new BadRequest("'" + name + "': unknown query parameter (expected one of: "
-                            + String.join(", ", allowed.stream().sorted().toList()) + ")");
-                }
-                if (values.containsKey(name)) {
-                    throw new BadRequest(name + ": given twice (expected: at most once)");
-                }
-                values.put(name, value);
+        for (Map.Entry<String, List<String>> p : decoded.entrySet()) {
+            String name = p.getKey();
+            if (!allowed.contains(name)) {
+                throw new BadRequest("'" + name + "': unknown query parameter (expected one of: "
+                        + String.join(", ", allowed.stream().sorted().toList()) + ")");
             }
+            if (p.getValue().size() > 1) {
+                throw new BadRequest(name + ": given twice (expected: at most once)");
+            }
+            values.put(name, p.getValue().get(0));
         }
         values.values().removeIf(String::isEmpty);
         return new QueryParams(values);
-    }
-
-    private static String decode(String text) {
-        try {
-            return URLDecoder.decode(text, StandardCharsets.UTF_8);
-        } catch (IllegalArgumentException e) {
-            throw new BadRequest("'" + text + "': malformed percent-encoding in the query");
-        }
     }
 
     /** The value of {@code name}, or null if absent or empty. */

@@ -157,6 +157,19 @@ public record CloseWatchConfig(
         if (admin.maxStreams() < 0 || admin.maxStreams() > 1024) {
             errors.add("admin.max_streams: " + admin.maxStreams() + " (expected: 0-1024; 0 = no /api/closes/stream)");
         }
+        if (admin.maxStreams() >= 0 && admin.maxStreams() <= 1024
+                && (admin.maxConnections() < admin.maxStreams() + 2 || admin.maxConnections() > 100_000)) {
+            errors.add("admin.max_connections: " + admin.maxConnections() + " (expected: at least admin.max_streams + 2 = "
+                    + (admin.maxStreams() + 2) + ", at most 100000, so a health probe always finds a connection)");
+        }
+        if (admin.requestHeadTimeout().compareTo(Duration.ofMillis(100)) < 0
+                || admin.requestHeadTimeout().compareTo(Duration.ofMinutes(5)) > 0) {
+            errors.add("admin.request_head_timeout: " + admin.requestHeadTimeout() + " (expected: 100ms-5m)");
+        }
+        if (admin.keepaliveTimeout().compareTo(Duration.ofMillis(100)) < 0
+                || admin.keepaliveTimeout().compareTo(Duration.ofHours(1)) > 0) {
+            errors.add("admin.keepalive_timeout: " + admin.keepaliveTimeout() + " (expected: 100ms-1h)");
+        }
         if (log.rateLimit().linesPerSecond() < 0) {
             errors.add("log.rate_limit.lines_per_second: " + log.rateLimit().linesPerSecond() + " (expected: >= 0; 0 = unlimited)");
         }
@@ -193,7 +206,7 @@ public record CloseWatchConfig(
 
     /** A copy whose admin server listens on {@code adminListen}. */
     public CloseWatchConfig withAdmin(String adminListen) {
-        return withAdminConfig(new AdminConfig(adminListen, admin.token(), admin.recentCloses(), admin.maxStreams()));
+        return withAdminConfig(admin.withListen(adminListen));
     }
 
     /** A copy with other admin settings. */

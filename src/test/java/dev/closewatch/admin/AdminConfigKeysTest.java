@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The admin API's and the close-log rate limit's configuration keys: {@code admin.token},
- * {@code admin.recent_closes}, {@code admin.max_streams}, {@code log.rate_limit.*} — bound from
+ * {@code admin.recent_closes}, {@code admin.max_streams}, {@code admin.max_connections},
+ * {@code admin.request_head_timeout}, {@code admin.keepalive_timeout}, {@code log.rate_limit.*} — bound from
  * YAML, defaulted, validated with messages naming key, value and expectation.
  */
 class AdminConfigKeysTest {
@@ -35,6 +36,9 @@ class AdminConfigKeysTest {
                   token: abcdefghijklmnop-_.~+/==
                   recent_closes: 50
                   max_streams: 3
+                  max_connections: 10
+                  request_head_timeout: 2s
+                  keepalive_timeout: 500ms
                 log:
                   normal_level: info
                   rate_limit:
@@ -44,7 +48,8 @@ class AdminConfigKeysTest {
                 """ + ROUTES);
 
         // Then
-        assertEquals(new AdminConfig("127.0.0.1:9191", "abcdefghijklmnop-_.~+/==", 50, 3), config.admin());
+        assertEquals(new AdminConfig("127.0.0.1:9191", "abcdefghijklmnop-_.~+/==", 50, 3, 10, Duration.ofSeconds(2),
+                Duration.ofMillis(500)), config.admin());
         assertEquals(new LogConfig.RateLimit(5, 7, Duration.ofSeconds(30)), config.log().rateLimit());
         assertEquals(List.of(), config.validate());
     }
@@ -55,7 +60,8 @@ class AdminConfigKeysTest {
         CloseWatchConfig config = load(ROUTES);
 
         // Then
-        assertEquals(new AdminConfig("127.0.0.1:9090", null, 1000, 16), config.admin());
+        assertEquals(new AdminConfig("127.0.0.1:9090", null, 1000, 16, 64, Duration.ofSeconds(5), Duration.ofSeconds(60)),
+                config.admin());
         assertEquals(new LogConfig.RateLimit(20, 100, Duration.ofSeconds(10)), config.log().rateLimit());
         assertEquals(new LogConfig.RateLimit(20, 100, Duration.ofSeconds(10)), new LogConfig(null).rateLimit());
         assertEquals(new AdminConfig("127.0.0.1:9090", null, 1000, 16), new AdminConfig(null));
@@ -76,6 +82,29 @@ class AdminConfigKeysTest {
         CloseWatchConfig config = load("log:\n  rate_limit:\n    lines_per_second: 0\n" + ROUTES);
         assertEquals(true, config.log().rateLimit().unlimited());
         assertEquals(List.of(), config.validate());
+    }
+
+    @Test
+    void shouldNameBadConnectionLimitsAndTimeouts() throws Exception {
+        // Given a bound that leaves no room for a health probe beside every stream, and timeouts out of range
+        CloseWatchConfig config = load("""
+                admin:
+                  max_streams: 10
+                  max_connections: 11
+                  request_head_timeout: 50ms
+                  keepalive_timeout: 2h
+                """ + ROUTES);
+
+        // When
+        List<String> errors = config.validate();
+
+        // Then
+        assertEquals(List.of(
+                "admin.max_connections: 11 (expected: at least admin.max_streams + 2 = 12, at most 100000, so a "
+                        + "health probe always finds a connection)",
+                "admin.request_head_timeout: PT0.05S (expected: 100ms-5m)",
+                "admin.keepalive_timeout: PT2H (expected: 100ms-1h)"), errors);
+        assertEquals(List.of(), load("admin:\n  max_streams: 10\n  max_connections: 12\n" + ROUTES).validate());
     }
 
     @Test
@@ -117,7 +146,8 @@ class AdminConfigKeysTest {
         // Then
         assertEquals("abcdefghijklmnopqrstuvwxyz", overridden.admin().token());
         assertEquals("127.0.0.1:0", overridden.admin().listen());
-        assertEquals("AdminConfig[listen=127.0.0.1:0, token=<hidden>, recentCloses=1000, maxStreams=16]",
+        assertEquals("AdminConfig[listen=127.0.0.1:0, token=<hidden>, recentCloses=1000, maxStreams=16, "
+                + "maxConnections=64, requestHeadTimeout=PT5S, keepaliveTimeout=PT1M]",
                 overridden.admin().toString());
         assertFalse(overridden.toString().contains("abcdefghijklmnopqrstuvwxyz"));
     }

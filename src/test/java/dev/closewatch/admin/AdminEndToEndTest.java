@@ -10,9 +10,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
 import dev.closewatch.websocket.CloseEvent;
+import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
@@ -101,6 +104,35 @@ class AdminEndToEndTest {
         assertEquals(503, ready.statusCode());
         assertEquals("draining\n", ready.body());
         harness.app.setReadiness(() -> true);
+    }
+
+    @Test
+    void shouldKeepTheAppsHealthProbesAnsweringWhileHalfHeadsHoldTheAdminPort() throws Exception {
+        // Given 20 connections to the app's admin port that each sent half a request head and hold
+        List<Socket> held = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                Socket s = new Socket("127.0.0.1", harness.adminPort());
+                s.getOutputStream().write("GET /metrics HTTP/1.1\r\n".getBytes(StandardCharsets.US_ASCII));
+                held.add(s);
+            }
+
+            // When a probe comes, reading with a 1 s timeout
+            try (Socket probe = new Socket("127.0.0.1", harness.adminPort())) {
+                probe.setSoTimeout(1000);
+                probe.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"
+                        .getBytes(StandardCharsets.US_ASCII));
+                String answer = new String(probe.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+
+                // Then it answers at once
+                assertTrue(answer.startsWith("HTTP/1.1 200 OK\r\n"), answer);
+                assertTrue(answer.endsWith("\r\n\r\nok\n"), answer);
+            }
+        } finally {
+            for (Socket s : held) {
+                s.close();
+            }
+        }
     }
 
     @Test

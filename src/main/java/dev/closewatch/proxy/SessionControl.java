@@ -206,7 +206,8 @@ final class SessionControl {
      * keep receiving): the FIN is passed on to the other endpoint once what was relayed to it is
      * flushed, and the answer still travels back. Without a Close of its own first, a FIN is an
      * abnormal end of the WebSocket connection (§7.1.5: 1006), as a full close would be: the
-     * connection is closed and the session ends as before ({@code fin}).
+     * connection is closed and the session ends as before ({@code fin}). A half-closed session
+     * is bounded by {@code drain.timeout}, like a close the proxy starts.
      */
     void inputShutdown(Initiator side) {
         Channel own = side == Initiator.CLIENT ? client : upstream;
@@ -224,6 +225,10 @@ final class SessionControl {
             RelayHandler.closeOnFlush(other);
         } else {
             RelayHandler.shutdownOutputOnFlush(other);
+        }
+        if (closeDeadline == null) {
+            // an endpoint that never answers (or never closes) must not hold both connections
+            scheduleDeadline();
         }
     }
 

@@ -165,6 +165,37 @@ class RelayHardeningTest {
     }
 
     @Test
+    void shouldCloseBothAtDrainTimeoutWhenAHalfClosedClientsCloseIsNeverAnswered() throws Exception {
+        // Given a 300 ms drain.timeout and an upstream that reads everything and never answers or closes
+        try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ofMillis(300), null, null)))) {
+            CompletableFuture<byte[]> upstreamRead = new CompletableFuture<>();
+            CountDownLatch done = new CountDownLatch(1);
+            h.upstream.script(conn -> {
+                conn.accept();
+                upstreamRead.complete(conn.input().readAllBytes());
+                done.await();
+            });
+            try (RawClient client = RawClient.open(h.port(), "/")) {
+                // When the client sends Close 1000 and half-closes
+                byte[] close = client.send(true, CLOSE, Frames.closeBody(1000, ""));
+                client.shutdownOutput();
+
+                // Then the upstream gets the Close and the FIN, and at the deadline both are closed
+                assertArrayEquals(close, upstreamRead.get(10, TimeUnit.SECONDS));
+                assertArrayEquals(new byte[0], readUntilFin(client));
+                CloseEvent event = h.nextEvent();
+                assertEquals(1000, event.code());
+                assertEquals(Initiator.CLIENT, event.initiator());
+                assertFalse(event.clean());
+                assertNull(event.answerCode());
+                assertEquals(1.0, h.count("closewatch.close.handshakes.incomplete", "route", ROUTE, "initiator", "client"));
+            } finally {
+                done.countDown();
+            }
+        }
+    }
+
+    @Test
     void shouldEndTheSessionAs1006WhenTheClientHalfClosesWithoutAClose() throws Exception {
         try (ProxyHarness h = ProxyHarness.start()) {
             // Given an upstream that echoes a text frame, then reads until its connection ends

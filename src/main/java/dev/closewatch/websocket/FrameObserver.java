@@ -21,6 +21,10 @@ import java.nio.charset.StandardCharsets;
  * length; only Close frame payloads (at most 125 bytes kept) are copied, and unmasked when the
  * frame is masked (§5.3). It counts frames by {@link Opcode} and bytes, and reports each Close
  * frame and each {@link Violation} to its {@link Listener}; nothing in the stream is rewritten.
+ * Its counts stand for what was delivered: the relay reports what it read and dropped
+ * ({@link #discarded}, {@link #discardRest}) and what it wrote of its own ({@link #injected}), and
+ * a frame the observer stops on for being over the size limit is not counted. RSV bits are
+ * checked against what the negotiated extensions allow ({@link #reservedBits}).
  *
  * <p>Not thread-safe: one instance per direction, used from that connection's event loop.
  * Allocation-free for every frame but Close frames.

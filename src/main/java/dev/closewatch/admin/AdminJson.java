@@ -39,15 +39,17 @@ final class AdminJson {
      * One session end, as in {@code /api/closes} and the {@code data:} of {@code /api/closes/stream}.
      * {@code code} is null for a malformed (1-byte) Close body, whose {@code name} says so;
      * {@code reason} is the peer's raw text; {@code time} is when the session ended (ISO-8601 UTC).
+     * {@code answer_code} is the answering Close frame's code, null when none answered (or its body was 1 byte).
      */
     record CloseView(String session, String route, String client, String upstream, Integer code, String name,
-                     String category, String initiator, boolean clean, String cause, String reason,
+                     String category, String initiator, boolean clean, String cause, Integer answerCode, String reason,
                      long durationMs, long bytesC2u, long bytesU2c, String remedy, String time) {
 
         static CloseView of(CloseEvent e) {
             CloseCode c = e.classification();
             return new CloseView(e.sessionId(), e.route(), e.client(), e.upstream(), e.code() < 0 ? null : e.code(),
-                    c.name(), c.category().label(), e.initiator().label(), e.clean(), e.cause().label(), e.reason(),
+                    c.name(), c.category().label(), e.initiator().label(), e.clean(), e.cause().label(),
+                    e.answerCode() == null || e.answerCode() < 0 ? null : e.answerCode(), e.reason(),
                     e.duration().toMillis(), e.bytesClientToUpstream(), e.bytesUpstreamToClient(), c.remedy(),
                     e.openedAt().plus(e.duration()).toString());
         }

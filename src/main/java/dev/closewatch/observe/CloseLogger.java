@@ -15,7 +15,9 @@ import org.slf4j.event.Level;
 /**
  * Writes the close log line: one line per session end on logger {@value #LOGGER}, with SLF4J 2
  * key-value pairs in this order: {@code event session route client upstream code name category
- * initiator clean cause reason duration_ms bytes_c2u bytes_u2c remedy}. The default Logback
+ * initiator clean cause answer_code reason duration_ms bytes_c2u bytes_u2c remedy}
+ * ({@code answer_code}: the answering Close frame's code, empty when none answered; the byte
+ * fields: bytes delivered to the other side, the proxy's own frames included). The default Logback
  * pattern renders them as {@code key="value"}; a JSON encoder renders them as fields.
  *
  * <p>Level by severity: normal ends at the configured level (DEBUG by default), client-side
@@ -137,6 +139,7 @@ public final class CloseLogger implements AutoCloseable {
                 .addKeyValue("initiator", event.initiator().label())
                 .addKeyValue("clean", event.clean())
                 .addKeyValue("cause", event.cause().label())
+                .addKeyValue("answer_code", event.answerCodeText())
                 .addKeyValue("reason", LogText.escape(event.reason()))
                 .addKeyValue("duration_ms", event.duration().toMillis())
                 .addKeyValue("bytes_c2u", event.bytesClientToUpstream())

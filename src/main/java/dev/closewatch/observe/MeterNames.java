@@ -19,6 +19,8 @@ public final class MeterNames {
     public static final String UPSTREAM_CONNECT_FAILURES = "closewatch.upstream.connect.failures";
     public static final String FRAMES = "closewatch.frames";
     public static final String BYTES = "closewatch.bytes";
+    /** Bytes read after the 101 and never delivered: {@code closewatch_bytes_discarded_total{route,direction}}. */
+    public static final String BYTES_DISCARDED = "closewatch.bytes.discarded";
     public static final String PROTOCOL_VIOLATIONS = "closewatch.protocol.violations";
     /** 1006 ends by who dropped TCP and how: {@code closewatch_abnormal_closures_total{route,initiator,cause}}. */
     public static final String ABNORMAL_CLOSURES = "closewatch.abnormal.closures";

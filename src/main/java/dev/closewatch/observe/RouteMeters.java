@@ -31,8 +31,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code closewatch_session_duration_seconds}, {@code closewatch_close_handshake_duration_seconds},
  * {@code closewatch_close_handshakes_incomplete_total}, {@code closewatch_upgrades_total},
  * {@code closewatch_upstream_connect_failures_total}, {@code closewatch_frames_total},
- * {@code closewatch_bytes_total}, {@code closewatch_protocol_violations_total}; all tagged
- * {@code route}.
+ * {@code closewatch_bytes_total}, {@code closewatch_bytes_discarded_total},
+ * {@code closewatch_protocol_violations_total}; all tagged {@code route}.
+ *
+ * <p>Frames and bytes count what was delivered to the receiving endpoint, the proxy's own
+ * injected Ping and Close frames included; bytes read and never delivered (after the proxy's own
+ * Close, an oversized frame, a peer already gone) go to {@code closewatch_bytes_discarded_total}
+ * and their frames are not counted.
  */
 public final class RouteMeters implements FrameObserver.CountSink {
 
@@ -54,6 +59,7 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final Counter opened;
     private final Counter[][] frames = new Counter[Direction.values().length][Opcode.COUNT];
     private final Counter[] bytes = new Counter[Direction.values().length];
+    private final Counter[] bytesDiscarded = new Counter[Direction.values().length];
     private final Counter[][] violations = new Counter[Direction.values().length][Violation.values().length];
     private final Timer closeHandshakeDuration;
     private final Map<Initiator, Counter> incomplete = new EnumMap<>(Initiator.class);
@@ -83,11 +89,15 @@ public final class RouteMeters implements FrameObserver.CountSink {
                 .tags(routeTags).register(registry);
         for (Direction d : Direction.values()) {
             Tags dt = routeTags.and(TAG_DIRECTION, d.label());
-            bytes[d.ordinal()] = Counter.builder(BYTES).description("Bytes relayed after the opening handshake")
+            bytes[d.ordinal()] = Counter.builder(BYTES)
+                    .description("Bytes delivered after the opening handshake (the proxy's own frames included)")
+                    .tags(dt).register(registry);
+            bytesDiscarded[d.ordinal()] = Counter.builder(BYTES_DISCARDED)
+                    .description("Bytes read after the opening handshake and never delivered")
                     .tags(dt).register(registry);
             for (Opcode op : Opcode.values()) {
                 frames[d.ordinal()][op.ordinal()] = Counter.builder(FRAMES)
-                        .description("WebSocket frames relayed, by opcode (RFC 6455 §5.2)")
+                        .description("WebSocket frames delivered, by opcode (RFC 6455 §5.2)")
                         .tags(dt.and(TAG_OPCODE, op.label())).register(registry);
             }
             for (Violation v : Violation.values()) {
@@ -175,6 +185,11 @@ public final class RouteMeters implements FrameObserver.CountSink {
             }
         }
         bytes[direction.ordinal()].increment(byteCount);
+    }
+
+    @Override
+    public void onDiscarded(Direction direction, long byteCount) {
+        bytesDiscarded[direction.ordinal()].increment(byteCount);
     }
 
     /**

@@ -11,6 +11,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.util.ReferenceCountUtil;
 import java.io.IOException;
 import org.slf4j.Logger;
@@ -26,6 +28,15 @@ import org.slf4j.LoggerFactory;
  * boundary of this direction, never inside a passing frame; after a Close is injected, the rest of
  * this direction is read (to see the endpoint's answering Close) but no longer relayed. Both
  * channels of a session share one event loop, so nothing here needs a lock.
+ *
+ * <p>Counting: the observer's frame and byte counts stand for what was delivered to the peer.
+ * Bytes this handler reads and drops (a peer already gone, an oversized frame's header,
+ * everything after a Close of the proxy's own) are reported to it as discarded; the proxy's own
+ * frames written to the peer are reported as injected (delivered).
+ *
+ * <p>Half-close: the channel allows half-closure (RFC 9293 §3.6: a FIN ends one direction only),
+ * so an endpoint that sends its Close and then shuts down its output still receives the
+ * answering Close; {@link SessionControl#inputShutdown} decides what the FIN means.
  */
 final class RelayHandler extends ChannelInboundHandlerAdapter {
 
@@ -58,6 +69,13 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         this.trackActivity = control.tracksActivity();
         this.limited = maxFramePayload > 0;
         observer.maxFramePayload(maxFramePayload);
+    }
+
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        // A flag on the config, no syscall: a FIN now arrives as ChannelInputShutdownEvent
+        // instead of closing the channel (transports without the option ignore it).
+        ctx.channel().config().setOption(ChannelOption.ALLOW_HALF_CLOSURE, true);
     }
 
     @Override
@@ -98,6 +116,8 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
                     forward(ctx, buf.retainedSlice(from, stop - from));
                 }
                 if (observer.stoppedOnOversizedFrame()) {
+                    // the oversized frame's header (or the rest of it) is never relayed
+                    observer.discarded(observer.resumeIndex() - stop);
                     control.frameTooBig(inbound, !observer.oversizedHeaderSplit());
                 } else {
                     writePending();
@@ -111,6 +131,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     private void forward(ChannelHandlerContext ctx, ByteBuf buf) {
         if (!peer.isActive()) {
+            observer.discarded(buf.readableBytes());
             buf.release();
             return;
         }
@@ -137,6 +158,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             pendingInjection = null;
         }
         if (observer.atFrameBoundary()) {
+            written(frame);
             peer.writeAndFlush(frame, peer.voidPromise());
             if (isClose) {
                 startDiscarding();
@@ -155,15 +177,26 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         if (discarding || !peer.isActive()) {
             frame.release();
         } else {
+            written(frame);
             peer.writeAndFlush(frame, peer.voidPromise());
         }
         startDiscarding();
+    }
+
+    /** Counts a frame of the proxy's own as delivered; a Ping starts the ping timeout. */
+    private void written(ByteBuf frame) {
+        int opcode = frame.getByte(frame.readerIndex()) & 0x0F;
+        observer.injected(opcode, frame.readableBytes());
+        if (opcode == 0x9) {
+            control.pingWritten();
+        }
     }
 
     private void writePending() {
         ByteBuf frame = pendingInjection;
         pendingInjection = null;
         if (frame != null) {
+            written(frame);
             peer.write(frame, peer.voidPromise());
             if (pendingIsClose) {
                 startDiscarding();
@@ -173,6 +206,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     /** From now on this direction is observed but not relayed. */
     void startDiscarding() {
+        observer.discardRest(meters);
         discarding = true;
         limited = false;
         observer.maxFramePayload(0);
@@ -186,6 +220,19 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     public void channelReadComplete(ChannelHandlerContext ctx) {
         observer.drainCounts(meters);
         peer.flush();
+        if (control.halfClosed()) {
+            control.afterReadWhileHalfClosed();
+        }
+    }
+
+    @Override
+    public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
+        if (evt instanceof ChannelInputShutdownEvent) {
+            observer.drainCounts(meters);
+            control.inputShutdown(side);
+            return;
+        }
+        ctx.fireUserEventTriggered(evt);
     }
 
     @Override
@@ -216,6 +263,23 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             LOG.warn("[{}] {} relay failed", ctx.channel().id(), side.label(), cause);
         }
         ctx.close();
+    }
+
+    /**
+     * Ends {@code channel}'s output (a FIN, RFC 9293 §3.6) once everything written to it so far has
+     * been flushed; it keeps reading. Closes it instead on a transport that cannot half-close.
+     */
+    static void shutdownOutputOnFlush(Channel channel) {
+        if (!channel.isActive()) {
+            return;
+        }
+        channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener((ChannelFutureListener) f -> {
+            if (f.channel() instanceof io.netty.channel.socket.DuplexChannel duplex) {
+                duplex.shutdownOutput();
+            } else {
+                f.channel().close();
+            }
+        });
     }
 
     /** Closes {@code channel} once everything written to it so far has been flushed. */

@@ -32,6 +32,13 @@ final class SessionControl {
     private long lastClientReadNanos;
     private long lastReadNanos;
     private long lastPingNanos;
+    /** A Ping was written to the client and the client has sent nothing since. */
+    private boolean pingOutstanding;
+    /** When the first Ping still outstanding was written. */
+    private long pingWrittenNanos;
+    /** Which endpoints shut down their output after their Close: [0] client, [1] upstream. */
+    private final boolean[] inputShut = new boolean[2];
+    private boolean halfClosed;
     private ScheduledFuture<?> tick;
     private ScheduledFuture<?> closeDeadline;
 
@@ -82,6 +89,19 @@ final class SessionControl {
         lastReadNanos = now;
         if (side == Initiator.CLIENT) {
             lastClientReadNanos = now;
+            pingOutstanding = false;
+        }
+    }
+
+    /**
+     * A Ping of the proxy's own went to the client: the ping timeout counts from the first Ping
+     * written since the client last sent anything, never from one that was only due (it waits for
+     * a frame boundary, which a long frame may put off for longer than the timeout).
+     */
+    void pingWritten() {
+        if (!pingOutstanding) {
+            pingOutstanding = true;
+            pingWrittenNanos = System.nanoTime();
         }
     }
 
@@ -90,8 +110,10 @@ final class SessionControl {
             return;
         }
         long now = System.nanoTime();
-        if (!keepalive.pingTimeout().isZero() && now - lastClientReadNanos > keepalive.pingTimeout().toNanos()) {
-            LOG.debug("[{}] client sent nothing for {}: closing it (ping timeout)", client.id(), keepalive.pingTimeout());
+        if (!keepalive.pingTimeout().isZero() && pingOutstanding
+                && now - pingWrittenNanos > keepalive.pingTimeout().toNanos()) {
+            LOG.debug("[{}] client sent nothing for {} after a Ping: closing it (ping timeout)", client.id(),
+                    keepalive.pingTimeout());
             session.transportFailed(Initiator.CLIENT, Cause.PING_TIMEOUT);
             client.close();
             return;
@@ -134,6 +156,9 @@ final class SessionControl {
         if (atFrameStart) {
             onward.injectAtStop(ProxyFrames.close(receiver.alloc(), 1001, "going away", fromClient));
         } else {
+            // Part of the frame's header is already relayed: the receiver's stream cannot carry a
+            // Close any more, so it gets none and the handshake is complete once the sender answers.
+            session.proxyCloseOnlyTo(direction.sender());
             onward.startDiscarding();
             RelayHandler.closeOnFlush(receiver);
         }
@@ -165,6 +190,57 @@ final class SessionControl {
     void afterRead() {
         if (session.closedByProxy() && session.state() == WebSocketSession.State.CLOSED) {
             RelayHandler.closeOnFlush(client);
+            RelayHandler.closeOnFlush(upstream);
+        }
+    }
+
+    /** Whether an endpoint half-closed after its Close and waits for the answer. */
+    boolean halfClosed() {
+        return halfClosed;
+    }
+
+    /**
+     * {@code side} shut down its output (a FIN) while its connection stays open for reading. After
+     * its own Close frame that is the end of its stream, not of the session (RFC 6455 §7.1.1 lets
+     * the endpoint that sent a Close wait for the answer; RFC 9293 §3.6 lets a half-closed peer
+     * keep receiving): the FIN is passed on to the other endpoint once what was relayed to it is
+     * flushed, and the answer still travels back. Without a Close of its own first, a FIN is an
+     * abnormal end of the WebSocket connection (§7.1.5: 1006), as a full close would be: the
+     * connection is closed and the session ends as before ({@code fin}). A half-closed session
+     * is bounded by {@code drain.timeout}, like a close the proxy starts.
+     */
+    void inputShutdown(Initiator side) {
+        Channel own = side == Initiator.CLIENT ? client : upstream;
+        Channel other = side == Initiator.CLIENT ? upstream : client;
+        int otherIndex = side == Initiator.CLIENT ? 1 : 0;
+        if (session.state() != WebSocketSession.State.CLOSING || !session.closeFrameFrom(side)) {
+            RelayHandler.closeOnFlush(own);
+            return;
+        }
+        inputShut[1 - otherIndex] = true;
+        halfClosed = true;
+        if (inputShut[otherIndex]) {
+            // both ends half-closed: nothing more can travel either way
+            RelayHandler.closeOnFlush(own);
+            RelayHandler.closeOnFlush(other);
+        } else {
+            RelayHandler.shutdownOutputOnFlush(other);
+        }
+        if (closeDeadline == null) {
+            // an endpoint that never answers (or never closes) must not hold both connections
+            scheduleDeadline();
+        }
+    }
+
+    /** After a read batch while an endpoint is half-closed: once the handshake completed, close it. */
+    void afterReadWhileHalfClosed() {
+        if (session.state() != WebSocketSession.State.CLOSED) {
+            return;
+        }
+        if (inputShut[0]) {
+            RelayHandler.closeOnFlush(client);
+        }
+        if (inputShut[1]) {
             RelayHandler.closeOnFlush(upstream);
         }
     }

@@ -27,8 +27,16 @@ import java.time.Instant;
  * @param duration               from the 101 response to the end
  * @param closeHandshakeDuration from the first Close frame to the answering one, or null if the
  *                               handshake did not complete
- * @param bytesClientToUpstream  bytes relayed after the 101, client to upstream
- * @param bytesUpstreamToClient  bytes relayed after the 101, upstream to client
+ * @param bytesClientToUpstream  bytes delivered to the upstream after the 101: relayed from the
+ *                               client, plus the proxy's own Close frame if it sent one; bytes
+ *                               read and dropped are not counted
+ * @param bytesUpstreamToClient  bytes delivered to the client after the 101: relayed from the
+ *                               upstream, plus the proxy's own Ping and Close frames
+ * @param answerCode             the status code of the Close frame that answered the first one
+ *                               (for a proxy's Close, the first endpoint's answer), so an
+ *                               endpoint's 1002 answer to an invalid Close is visible;
+ *                               {@link dev.closewatch.catalog.CloseCatalog#MALFORMED} for a
+ *                               1-byte body; null when nothing answered
  */
 public record CloseEvent(
         String sessionId,
@@ -46,10 +54,25 @@ public record CloseEvent(
         Duration duration,
         Duration closeHandshakeDuration,
         long bytesClientToUpstream,
-        long bytesUpstreamToClient) {
+        long bytesUpstreamToClient,
+        Integer answerCode) {
+
+    /** An event with no answering Close frame ({@code answerCode} null). */
+    public CloseEvent(String sessionId, String route, String client, String upstream, int code,
+                      CloseCode classification, String reason, Initiator initiator, boolean clean,
+                      boolean closeFrameSeen, Cause cause, Instant openedAt, Duration duration,
+                      Duration closeHandshakeDuration, long bytesClientToUpstream, long bytesUpstreamToClient) {
+        this(sessionId, route, client, upstream, code, classification, reason, initiator, clean, closeFrameSeen,
+                cause, openedAt, duration, closeHandshakeDuration, bytesClientToUpstream, bytesUpstreamToClient, null);
+    }
 
     /** The status code as text: the number, or {@code invalid} for a malformed Close body. */
     public String codeText() {
         return code < 0 ? "invalid" : Integer.toString(code);
+    }
+
+    /** The answering Close's code as text: the number, {@code invalid} for a 1-byte body, "" for no answer. */
+    public String answerCodeText() {
+        return answerCode == null ? "" : answerCode < 0 ? "invalid" : Integer.toString(answerCode);
     }
 }

@@ -21,6 +21,10 @@ import java.nio.charset.StandardCharsets;
  * length; only Close frame payloads (at most 125 bytes kept) are copied, and unmasked when the
  * frame is masked (§5.3). It counts frames by {@link Opcode} and bytes, and reports each Close
  * frame and each {@link Violation} to its {@link Listener}; nothing in the stream is rewritten.
+ * Its counts stand for what was delivered: the relay reports what it read and dropped
+ * ({@link #discarded}, {@link #discardRest}) and what it wrote of its own ({@link #injected}), and
+ * a frame the observer stops on for being over the size limit is not counted. RSV bits are
+ * checked against what the negotiated extensions allow ({@link #reservedBits}).
  *
  * <p>Not thread-safe: one instance per direction, used from that connection's event loop.
  * Allocation-free for every frame but Close frames.
@@ -92,10 +96,32 @@ public final class FrameObserver {
     private boolean oversizedSplit;
     private int resumeIndex;
 
+    /**
+     * RSV bits (as in a header's first byte: 0x40 RSV1, 0x20 RSV2, 0x10 RSV3) a negotiated
+     * extension may set on the first frame of a data message, and on every other frame.
+     */
+    private int rsvFirstFrame;
+    private int rsvOtherFrames;
+    /**
+     * What the fast path masks a header's first byte with before its {@code > 0x2} test: the
+     * opcode and the RSV bits no extension allows, for a message's first frame and for a
+     * continuation frame.
+     */
+    private int fastMaskFirst = 0x7F;
+    private int fastMaskContinuation = 0x7F;
+
     private final long[] frameCounts = new long[Opcode.COUNT];
-    /** Bytes observed in total; {@link #drainCounts} hands over the part since {@link #drainedBytes}. */
-    private long totalBytes;
-    private long drainedBytes;
+    /** Bytes observed in total (delivered or not): the only byte count the hot path touches. */
+    private long observedBytes;
+    /** Observed bytes the relay reported it did not deliver (before {@link #discardRest}). */
+    private long discardedBytes;
+    /** Bytes of the relay's own frames written into this direction. */
+    private long injectedBytes;
+    private boolean discardingRest;
+    /** {@link #observedBytes} when {@link #discardRest} was called. */
+    private long observedAtDiscard;
+    private long drainedDelivered;
+    private long drainedDiscarded;
 
     /**
      * @param direction the direction observed; decides the masking rule checked (§5.1)
@@ -130,7 +156,7 @@ public final class FrameObserver {
             if (remaining >= end - i) {
                 payloadRemaining = remaining - (end - i);
                 oversizedStop = false;
-                totalBytes += end - from;
+                observedBytes += end - from;
                 return;
             }
             payloadRemaining = 0;
@@ -142,11 +168,11 @@ public final class FrameObserver {
             i = scanFrames(buf, i, end);
             if (i == end) {
                 oversizedStop = false;
-                totalBytes += end - from;
+                observedBytes += end - from;
                 return;
             }
         }
-        totalBytes += i - from;
+        observedBytes += i - from;
         while (i < end && observe(buf, i, false) != NO_STOP) {
             i = resumeIndex;
         }
@@ -154,7 +180,8 @@ public final class FrameObserver {
 
     /**
      * The fast path, at a frame boundary with no stop wanted: reads consecutive frames starting
-     * at {@code i} for as long as each is a data frame (§5.6) that breaks no rule, is within the
+     * at {@code i} for as long as each is a data frame (§5.6) that breaks no rule (RSV bits
+     * included: only those a negotiated extension allows), is within the
      * {@linkplain #maxFramePayload(long) limit} and whose header lies whole in {@code buf}; one
      * {@code getLong} per frame reads its header (a 64-bit length takes a second), or a
      * {@code getShort} in a buffer's last 7 bytes. Counts the frames but not the bytes.
@@ -170,15 +197,20 @@ public final class FrameObserver {
         final long[] counts = frameCounts;
         final int maskBit = this.maskBit;
         final long limit = frameLimit;
+        final int maskFirst = fastMaskFirst;
+        final int maskContinuation = fastMaskContinuation;
         boolean fragmented = inFragmentedMessage;
         while (end - i >= 2) {
             // The header's first 8 bytes in one read; near the buffer's end its first 2 only.
             long word = end - i >= 8 ? buf.getLong(i) : (long) buf.getShort(i) << 48;
             int first = (int) (word >>> 48) & 0xFFFF;
             int opcode = (first >>> 8) & 0x0F;
-            // Data frames only (control frames, Close above all, take the general path), with the
-            // masking this direction requires and in their place in a (fragmented) message.
-            if (opcode > 0x2 || (first & 0x80) != maskBit || (opcode == 0x0) != fragmented) {
+            // Data frames only (control frames, Close above all, take the general path), with no
+            // RSV bit an extension does not allow (a set one makes the masked byte > 0x2, like a
+            // control opcode: the same single test), with the masking this direction requires
+            // and in their place in a (fragmented) message.
+            if (((first >>> 8) & (fragmented ? maskContinuation : maskFirst)) > 0x2
+                    || (first & 0x80) != maskBit || (opcode == 0x0) != fragmented) {
                 break;
             }
             int len7 = first & 0x7F;
@@ -291,6 +323,8 @@ public final class FrameObserver {
             if (oversized) {
                 oversized = false;
                 oversizedStop = true;
+                // Never relayed: the frame counts stand for frames delivered.
+                frameCounts[ORDINAL_BY_WIRE[opcode]]--;
                 oversizedSplit = frameStart < from;
                 return stopAt(Math.max(frameStart, from), i, from);
             }
@@ -298,12 +332,12 @@ public final class FrameObserver {
                 return stopAt(i, i, from);
             }
         }
-        totalBytes += end - from;
+        observedBytes += end - from;
         return NO_STOP;
     }
 
     private int stopAt(int forwardable, int resume, int from) {
-        totalBytes += resume - from;
+        observedBytes += resume - from;
         resumeIndex = resume;
         return forwardable;
     }
@@ -341,6 +375,19 @@ public final class FrameObserver {
      */
     public void maxFramePayload(long bytes) {
         this.frameLimit = bytes > 0 ? bytes : Long.MAX_VALUE;
+    }
+
+    /**
+     * Sets which RSV bits (RFC 6455 §5.2) the negotiated extensions may set; any other set RSV bit
+     * is a {@link Violation#RESERVED_BITS}. Call before the first byte is observed.
+     *
+     * @param bits from {@link ReservedBits#forExtensions(String)}
+     */
+    public void reservedBits(ReservedBits bits) {
+        rsvFirstFrame = bits.firstDataFrame();
+        rsvOtherFrames = bits.otherFrames();
+        fastMaskFirst = 0x7F & ~rsvFirstFrame;
+        fastMaskContinuation = 0x7F & ~rsvOtherFrames;
     }
 
     private static int headerSize(byte secondByte) {
@@ -413,7 +460,7 @@ public final class FrameObserver {
         if (length > frameLimit) {
             oversized = true;
         }
-        checkRules(kind, fin, length);
+        checkRules(first, kind, fin, length);
         payloadOffset = 0;
         payloadRemaining = length;
         if (opcode == 0x8) {
@@ -427,7 +474,15 @@ public final class FrameObserver {
         }
     }
 
-    private void checkRules(int kind, boolean fin, long length) {
+    private void checkRules(int first, int kind, boolean fin, long length) {
+        int rsv = (first >>> 8) & 0x70;
+        if (rsv != 0) {
+            // RFC 7692 §6.1: permessage-deflate's RSV1 only on a data message's first frame.
+            boolean firstDataFrame = (opcode == 0x1 || opcode == 0x2) && !inFragmentedMessage;
+            if ((rsv & ~(firstDataFrame ? rsvFirstFrame : rsvOtherFrames)) != 0) {
+                listener.onViolation(direction, Violation.RESERVED_BITS);
+            }
+        }
         if (masked != expectMasked) {
             listener.onViolation(direction, masked ? Violation.MASKED_SERVER_FRAME : Violation.UNMASKED_CLIENT_FRAME);
         }
@@ -520,9 +575,51 @@ public final class FrameObserver {
         return direction;
     }
 
-    /** Bytes observed since the observer was created. */
+    /**
+     * Bytes delivered in this direction since the observer was created: bytes observed, minus
+     * those the relay reported as {@linkplain #discarded(long) discarded} or read after
+     * {@link #discardRest}, plus the relay's {@linkplain #injected(int, long) own frames}. Without
+     * a relay (no discards, no injections) it is every byte observed.
+     */
     public long totalBytes() {
-        return totalBytes;
+        return (discardingRest ? observedAtDiscard : observedBytes) - discardedBytes + injectedBytes;
+    }
+
+    /** Bytes observed but not delivered: {@linkplain #discarded(long) reported} or read after {@link #discardRest}. */
+    public long discardedBytes() {
+        return discardedBytes + (discardingRest ? observedBytes - observedAtDiscard : 0);
+    }
+
+    /**
+     * The relay dropped {@code bytes} it had shown this observer (the peer was gone, or an
+     * oversized frame's header): they count as discarded, not delivered.
+     */
+    public void discarded(long bytes) {
+        discardedBytes += bytes;
+    }
+
+    /**
+     * The relay wrote a frame of its own ({@code wireOpcode}, {@code bytes} long in all) into this
+     * direction, at a frame boundary: it counts as a delivered frame and delivered bytes.
+     */
+    public void injected(int wireOpcode, long bytes) {
+        frameCounts[ORDINAL_BY_WIRE[wireOpcode & 0x0F]]++;
+        injectedBytes += bytes;
+    }
+
+    /**
+     * From now on nothing this observer reads is delivered (the relay stopped relaying this
+     * direction after a Close of its own): hands the counts so far to {@code sink}, then counts
+     * every later byte as discarded and no later frame at all. Frames are still read, so Close
+     * frames and violations are still reported. Idempotent.
+     */
+    public void discardRest(CountSink sink) {
+        if (discardingRest) {
+            return;
+        }
+        drainCounts(sink);
+        discardingRest = true;
+        observedAtDiscard = observedBytes;
     }
 
     /**
@@ -530,12 +627,24 @@ public final class FrameObserver {
      * resets them; call once per read batch so meters are touched once per batch, not per frame.
      */
     public void drainCounts(CountSink sink) {
-        long bytes = totalBytes - drainedBytes;
-        if (bytes == 0) {
+        long delivered = totalBytes();
+        long discarded = discardedBytes();
+        long newlyDelivered = delivered - drainedDelivered;
+        long newlyDiscarded = discarded - drainedDiscarded;
+        if (newlyDelivered == 0 && newlyDiscarded == 0) {
             return;
         }
-        drainedBytes = totalBytes;
-        sink.onCounts(direction, frameCounts, bytes);
+        drainedDelivered = delivered;
+        drainedDiscarded = discarded;
+        if (discardingRest) {
+            java.util.Arrays.fill(frameCounts, 0);
+        }
+        if (newlyDelivered != 0) {
+            sink.onCounts(direction, frameCounts, newlyDelivered);
+        }
+        if (newlyDiscarded != 0) {
+            sink.onDiscarded(direction, newlyDiscarded);
+        }
         java.util.Arrays.fill(frameCounts, 0);
     }
 
@@ -543,11 +652,23 @@ public final class FrameObserver {
     @FunctionalInterface
     public interface CountSink {
         /**
+         * Frames and bytes delivered to the receiving endpoint since the last drain, the relay's
+         * own injected frames included.
+         *
          * @param direction   the direction counted
-         * @param frameCounts frames started since the last drain, indexed by {@link Opcode#ordinal()};
+         * @param frameCounts frames delivered since the last drain, indexed by {@link Opcode#ordinal()};
          *                    read it during the call only
-         * @param bytes       bytes observed since the last drain
+         * @param bytes       bytes delivered since the last drain, &gt; 0
          */
         void onCounts(Direction direction, long[] frameCounts, long bytes);
+
+        /**
+         * Bytes read from the sender but never delivered (dropped after a Close of the relay's
+         * own, an oversized frame, a peer already gone) since the last drain; by default ignored.
+         *
+         * @param bytes &gt; 0
+         */
+        default void onDiscarded(Direction direction, long bytes) {
+        }
     }
 }

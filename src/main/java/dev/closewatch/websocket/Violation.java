@@ -31,7 +31,13 @@ public enum Violation {
     /** A 64-bit payload length with the most significant bit set (§5.2). */
     INVALID_PAYLOAD_LENGTH,
     /** A data frame after the sender's own Close frame (§5.5.1). */
-    FRAME_AFTER_CLOSE;
+    FRAME_AFTER_CLOSE,
+    /**
+     * RSV1, RSV2 or RSV3 set where no negotiated extension allows it (§5.2): any with no
+     * extension; with permessage-deflate only RSV1 on a message's first frame (RFC 7692 §6.1);
+     * with an extension closewatch does not know, never flagged.
+     */
+    RESERVED_BITS;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

@@ -47,9 +47,13 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private Initiator closeInitiator;
     private long closeFrameNanos;
     private long closeHandshakeNanos = -1;
+    /** The code of the first Close frame that answered the first one; null before any. */
+    private Integer answerCode;
     private boolean closeFromClient;
     private boolean closeFromUpstream;
     private Cause proxyCause;
+    /** Whether the proxy's Close went to the client [0] and to the upstream [1]. */
+    private final boolean[] proxyCloseTo = new boolean[2];
 
     private Cause clientTransportCause;
     private Cause upstreamTransportCause;
@@ -87,6 +91,9 @@ public final class WebSocketSession implements FrameObserver.Listener {
      */
     public void negotiatedExtensions(String secWebSocketExtensions) {
         this.extensions = secWebSocketExtensions;
+        ReservedBits bits = ReservedBits.forExtensions(secWebSocketExtensions);
+        clientToUpstream.reservedBits(bits);
+        upstreamToClient.reservedBits(bits);
     }
 
     /** The 101's {@code Sec-WebSocket-Extensions} value, or null. */
@@ -114,9 +121,14 @@ public final class WebSocketSession implements FrameObserver.Listener {
             closeReason = reason;
             closeInitiator = sender;
             closeFrameNanos = nanoClock.getAsLong();
-        } else if (state == State.CLOSING && handshakeAnswered()) {
-            state = State.CLOSED;
-            closeHandshakeNanos = nanoClock.getAsLong() - closeFrameNanos;
+        } else if (state == State.CLOSING) {
+            if (answerCode == null && sender != closeInitiator) {
+                answerCode = code;
+            }
+            if (handshakeAnswered()) {
+                state = State.CLOSED;
+                closeHandshakeNanos = nanoClock.getAsLong() - closeFrameNanos;
+            }
         }
     }
 
@@ -125,7 +137,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
         return switch (closeInitiator) {
             case CLIENT -> closeFromUpstream;
             case UPSTREAM -> closeFromClient;
-            case PROXY -> closeFromClient && closeFromUpstream;
+            case PROXY -> (closeFromClient || !proxyCloseTo[0]) && (closeFromUpstream || !proxyCloseTo[1]);
         };
     }
 
@@ -143,6 +155,8 @@ public final class WebSocketSession implements FrameObserver.Listener {
         if (state != State.OPEN) {
             return false;
         }
+        proxyCloseTo[0] = true;
+        proxyCloseTo[1] = true;
         state = State.CLOSING;
         closeCode = code;
         closeClassification = catalog.classifyWire(code);
@@ -151,6 +165,16 @@ public final class WebSocketSession implements FrameObserver.Listener {
         proxyCause = requireNonNull(cause, "cause");
         closeFrameNanos = nanoClock.getAsLong();
         return true;
+    }
+
+    /**
+     * The proxy's Close goes to {@code side} only: the other endpoint's connection is cut without
+     * one (its stream could not be ended at a frame boundary), so the handshake completes when
+     * {@code side} answers. Call right after {@link #proxyClose}.
+     */
+    public void proxyCloseOnlyTo(Initiator side) {
+        proxyCloseTo[0] = side == Initiator.CLIENT;
+        proxyCloseTo[1] = side == Initiator.UPSTREAM;
     }
 
     /** Whether a Close frame from {@code side} has passed. */
@@ -234,7 +258,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
                 state == State.CLOSED, state != State.OPEN, cause, openedAt,
                 Duration.ofNanos(now - openedNanos),
                 closeHandshakeNanos < 0 ? null : Duration.ofNanos(closeHandshakeNanos),
-                clientToUpstream.totalBytes(), upstreamToClient.totalBytes());
+                clientToUpstream.totalBytes(), upstreamToClient.totalBytes(), answerCode);
     }
 
     public String id() {

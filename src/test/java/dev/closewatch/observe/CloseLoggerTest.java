@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Initiator;
 import dev.closewatch.websocket.SessionListener;
@@ -180,9 +181,30 @@ class CloseLoggerTest {
         // Then
         ILoggingEvent line = lines.list.get(0);
         assertEquals(List.of("event", "session", "route", "client", "upstream", "code", "name", "category", "initiator",
-                "clean", "cause", "reason", "duration_ms", "bytes_c2u", "bytes_u2c", "remedy"),
+                "clean", "cause", "answer_code", "reason", "duration_ms", "bytes_c2u", "bytes_u2c", "remedy"),
                 line.getKeyValuePairs().stream().map(p -> p.key).toList());
         assertEquals("WebSocket session s-1 ended: 1006 Abnormal Closure", line.getFormattedMessage());
+        assertEquals("", ProxyHarness.kv(line, "answer_code"), "no answering Close: empty");
+    }
+
+    @Test
+    void shouldWriteTheAnsweringClosesCode() {
+        // Given an invalid first Close (1005 on the wire) answered with 1002, and one answered by a 1-byte Close
+        CloseLogger logger = new CloseLogger(Level.DEBUG);
+        CloseEvent answered = new CloseEvent("s-1", "r", "127.0.0.1:50000", "127.0.0.1:8080", 1005,
+                CATALOG.classifyWire(1005), "", Initiator.CLIENT, true, true, dev.closewatch.websocket.Cause.CLOSE_HANDSHAKE,
+                java.time.Instant.EPOCH, Duration.ZERO, Duration.ZERO, 8, 4, 1002);
+        CloseEvent malformed = new CloseEvent("s-2", "r", "127.0.0.1:50000", "127.0.0.1:8080", 1000,
+                CATALOG.lookup(1000), "", Initiator.CLIENT, true, true, dev.closewatch.websocket.Cause.CLOSE_HANDSHAKE,
+                java.time.Instant.EPOCH, Duration.ZERO, Duration.ZERO, 8, 3, CloseCatalog.MALFORMED);
+
+        // When
+        logger.log(answered);
+        logger.log(malformed);
+
+        // Then answer_code carries the answer's code, "invalid" for a 1-byte body
+        assertEquals("1002", ProxyHarness.kv(lines.list.get(0), "answer_code"));
+        assertEquals("invalid", ProxyHarness.kv(lines.list.get(1), "answer_code"));
     }
 
     /** {@code n} sessions opened and ended by a client TCP drop (1006), {@code tick} between them. */

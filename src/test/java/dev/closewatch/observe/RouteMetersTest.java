@@ -73,6 +73,7 @@ class RouteMetersTest {
         // dashboard's abnormal-closure panels read)
         assertEquals(new TreeSet<>(Set.of(
                 "closewatch_abnormal_closures_total",
+                "closewatch_bytes_discarded_total",
                 "closewatch_sessions_active",
                 "closewatch_sessions_opened_total",
                 "closewatch_closes_total",
@@ -249,7 +250,7 @@ class RouteMetersTest {
                 + "{direction=\"upstream_to_client\",route=\"r\",violation=\"masked_server_frame\"}"));
         // every (direction, opcode) and (direction, violation) pair exists from the start
         assertEquals(2 * 7, lines(scrape, "closewatch_frames_total{").size());
-        assertEquals(2 * 12, lines(scrape, "closewatch_protocol_violations_total{").size());
+        assertEquals(2 * 13, lines(scrape, "closewatch_protocol_violations_total{").size());
     }
 
     @Test

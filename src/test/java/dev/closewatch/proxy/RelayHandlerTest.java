@@ -124,6 +124,23 @@ class RelayHandlerTest {
     }
 
     @Test
+    void shouldTreatAHalfCloseWithoutACloseFrameAsTheEndOfTheClientsConnection() {
+        // When the client leg's input ends (a FIN, half-closure allowed) with no Close frame seen
+        client.pipeline().fireUserEventTriggered(io.netty.channel.socket.ChannelInputShutdownEvent.INSTANCE);
+        // Then the client leg is closed after a flush, the upstream leg with it, and one 1006 fin names the client
+        assertOnlyCloseOnFlushMarker(client);
+        assertFalse(client.isActive());
+        assertFalse(upstream.isActive());
+        assertEquals(1, events.size());
+        assertEquals(1006, events.get(0).code());
+        assertEquals(Initiator.CLIENT, events.get(0).initiator());
+        assertEquals(Cause.FIN, events.get(0).cause());
+        assertOnlyCloseOnFlushMarker(upstream);
+        assertFalse(client.finish());
+        assertFalse(upstream.finish());
+    }
+
+    @Test
     void shouldRecordResetWhenTheUpstreamLegFails() {
         // When the upstream leg reports an I/O error
         upstream.pipeline().fireExceptionCaught(new IOException("Connection reset by peer"));

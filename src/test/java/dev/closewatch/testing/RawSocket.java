@@ -131,6 +131,11 @@ public class RawSocket implements AutoCloseable {
         socket.close();
     }
 
+    /** Half-close: FIN on the sending side only (shutdown(SHUT_WR)); the socket still reads. */
+    public void shutdownOutput() throws IOException {
+        socket.shutdownOutput();
+    }
+
     /** Abortive close: RST (SO_LINGER 0). */
     public void reset() throws IOException {
         socket.setSoLinger(true, 0);

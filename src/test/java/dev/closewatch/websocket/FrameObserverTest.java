@@ -366,7 +366,7 @@ class FrameObserverTest {
         Stream stream = Frames.unmasked().close(1000, reason).build();
 
         // When it is fed whole
-        Result result = feed(U2C, stream.bytes(), new int[0], 0, Entry.WHOLE_BUFFER);
+        Result result = feed(U2C, stream.bytes(), new int[0], 0, Entry.WHOLE_BUFFER, ReservedBits.NONE);
 
         // Then the only violation is the oversized control frame: the reason on the wire is
         // valid UTF-8 (§5.5.1), so INVALID_CLOSE_REASON would be a false report
@@ -424,6 +424,83 @@ class FrameObserverTest {
         assertEveryFeed(direction, stream, new Expected(
                 List.of(violated(direction, Violation.RESERVED_OPCODE), violated(direction, Violation.RESERVED_OPCODE)),
                 counts(0, 1, 0, 0, 0, 0, 2)));
+    }
+
+    private static final int RSV1 = 0x40;
+    private static final int RSV2 = 0x20;
+    private static final int RSV3 = 0x10;
+
+    @ParameterizedTest
+    @EnumSource(Direction.class)
+    void shouldReportEveryReservedBitWhenNoExtensionWasNegotiated(Direction direction) {
+        // Given frames with RSV1, RSV2 and RSV3 set (text, binary, ping), a fragmented message
+        // with RSV1 on its continuation, a Close with RSV1, and a clean text frame
+        Stream stream = Frames.forDirection(direction)
+                .frame(true, RSV1 | TEXT, utf8("a"))
+                .frame(true, RSV2 | BINARY, pattern(200))
+                .frame(true, RSV3 | PING, utf8("p"))
+                .frame(false, TEXT, utf8("b"))
+                .frame(true, RSV1 | CONTINUATION, utf8("c"))
+                .frame(true, TEXT, utf8("ok"))
+                .frame(true, RSV1 | CLOSE, new byte[] {0x03, (byte) 0xE8})
+                .build();
+
+        // When it is fed split at every offset, with no extension negotiated
+        // Then each of the five frames with an RSV bit is reported once, the Close still read
+        Violated rsv = violated(direction, Violation.RESERVED_BITS);
+        assertEveryFeed(direction, stream, new Expected(
+                List.of(rsv, rsv, rsv, rsv, rsv, closed(direction, 1000, "1000", Category.NORMAL, "")),
+                counts(1, 3, 1, 1, 1, 0, 0)), ReservedBits.forExtensions(null));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Direction.class)
+    void shouldAllowRsv1OnlyOnAMessagesFirstFrameUnderPermessageDeflate(Direction direction) {
+        // Given permessage-deflate (RFC 7692 §6.1): RSV1 on a message's first frame is its
+        // "compressed" bit; on a continuation or control frame, and RSV2/RSV3 anywhere, it is not allowed
+        Stream stream = Frames.forDirection(direction)
+                .frame(true, RSV1 | TEXT, utf8("z"))
+                .frame(false, RSV1 | BINARY, pattern(300))
+                .frame(true, CONTINUATION, utf8("c"))
+                .frame(false, RSV1 | TEXT, utf8("d"))
+                .frame(true, RSV1 | CONTINUATION, utf8("e"))
+                .frame(true, RSV1 | PING, utf8("p"))
+                .frame(true, RSV2 | TEXT, utf8("f"))
+                .frame(true, TEXT, utf8("plain"))
+                .build();
+
+        // When it is fed split at every offset
+        // Then the RSV1 continuation, the RSV1 ping and the RSV2 text are reported, nothing else
+        Violated rsv = violated(direction, Violation.RESERVED_BITS);
+        assertEveryFeed(direction, stream, new Expected(List.of(rsv, rsv, rsv), counts(2, 4, 1, 0, 1, 0, 0)),
+                ReservedBits.forExtensions("permessage-deflate; client_max_window_bits=15, permessage-deflate"));
+    }
+
+    @ParameterizedTest
+    @EnumSource(Direction.class)
+    void shouldFlagNoReservedBitUnderAnUnknownExtension(Direction direction) {
+        // Given an extension closewatch does not know (it may define any RSV bit on any frame)
+        Stream stream = Frames.forDirection(direction)
+                .frame(true, RSV1 | RSV2 | RSV3 | TEXT, utf8("a"))
+                .frame(false, RSV2 | BINARY, pattern(130))
+                .frame(true, RSV3 | CONTINUATION, utf8("c"))
+                .frame(true, RSV1 | PING, utf8("p"))
+                .build();
+
+        // When it is fed split at every offset
+        // Then no violation is reported
+        assertEveryFeed(direction, stream, new Expected(List.of(), counts(1, 1, 1, 0, 1, 0, 0)),
+                ReservedBits.forExtensions("permessage-deflate, x-custom-frame-bits; level=\"a,b\""));
+    }
+
+    @Test
+    void shouldReadTheNegotiatedExtensionsOfThe101() {
+        assertEquals(ReservedBits.NONE, ReservedBits.forExtensions(null));
+        assertEquals(ReservedBits.NONE, ReservedBits.forExtensions(" , "));
+        assertEquals(ReservedBits.PERMESSAGE_DEFLATE, ReservedBits.forExtensions("Permessage-Deflate ;server_no_context_takeover"));
+        assertEquals(ReservedBits.ANY, ReservedBits.forExtensions("x-webkit-deflate-frame"));
+        assertEquals(ReservedBits.ANY, ReservedBits.forExtensions("permessage-deflate; x=\"a, b\", foo"));
+        assertEquals(ReservedBits.PERMESSAGE_DEFLATE, ReservedBits.forExtensions("permessage-deflate; x=\"a, foo\""));
     }
 
     @ParameterizedTest
@@ -660,7 +737,8 @@ class FrameObserverTest {
             String expected = (straddles ? cut : oversizedStart) + " split=" + straddles + " resume=" + oversizedPayload;
             assertEquals(List.of(expected), stops, "cut " + cut);
             assertEquals(List.of(), recorder.events, "cut " + cut);
-            assertArrayEquals(counts(0, 1, 2, 0, 0, 0, 0), frames, "cut " + cut);
+            // the oversized frame is never relayed, so it is not counted (frames stand for frames delivered)
+            assertArrayEquals(counts(0, 1, 1, 0, 0, 0, 0), frames, "cut " + cut);
             assertEquals(bytes.length, observer.totalBytes(), "cut " + cut);
         }
     }
@@ -689,6 +767,50 @@ class FrameObserverTest {
                 "client_to_upstream [0, 0, 0, 0, 1, 0, 0] " + second.length), drains);
         assertEquals(first.length + second.length, observer.totalBytes());
         assertEquals(C2U, observer.direction());
+    }
+
+    @Test
+    void shouldCountDeliveredAndDiscardedBytesApart() {
+        // Given a relay that delivers a text frame, drops 5 bytes for a gone peer, injects a
+        // 10-byte Ping of its own, and then discards the rest (a Close and a text frame)
+        byte[] text = Frames.masked().frame(true, TEXT, utf8("one")).build().bytes();
+        byte[] rest = Frames.masked().close(1000, "").frame(true, TEXT, utf8("late")).build().bytes();
+        Recorder recorder = new Recorder();
+        FrameObserver observer = new FrameObserver(C2U, CATALOG, recorder);
+        List<String> drains = new ArrayList<>();
+        FrameObserver.CountSink sink = new FrameObserver.CountSink() {
+            @Override
+            public void onCounts(Direction d, long[] frames, long bytes) {
+                drains.add("delivered " + Arrays.toString(frames) + " " + bytes);
+            }
+
+            @Override
+            public void onDiscarded(Direction d, long bytes) {
+                drains.add("discarded " + bytes);
+            }
+        };
+
+        // When
+        observeCopy(observer, text);
+        observer.discarded(5);
+        observer.injected(PING, 10);
+        observer.discardRest(sink);
+        observeCopy(observer, rest);
+        observer.drainCounts(sink);
+        observer.discardRest(sink);
+        observer.drainCounts(sink);
+
+        // Then the first drain holds the text frame and the Ping (delivered) and the 5 dropped
+        // bytes; everything after discardRest is discarded bytes with no frames; the Close is
+        // still reported
+        assertEquals(List.of(
+                "delivered [0, 1, 0, 0, 1, 0, 0] " + (text.length - 5 + 10),
+                "discarded 5",
+                "discarded " + rest.length), drains);
+        assertEquals(text.length - 5 + 10, observer.totalBytes());
+        assertEquals(5 + rest.length, observer.discardedBytes());
+        assertEquals(List.of(closed(C2U, 1000, "1000", Category.NORMAL, ""),
+                violated(C2U, Violation.FRAME_AFTER_CLOSE)), recorder.events);
     }
 
     @Test
@@ -825,6 +947,11 @@ class FrameObserverTest {
     }
 
     private static void assertEveryFeed(Direction direction, Stream stream, Expected expected) {
+        assertEveryFeed(direction, stream, expected, ReservedBits.NONE);
+    }
+
+    /** As {@link #assertEveryFeed(Direction, Stream, Expected)}, with {@code rsv} allowed by negotiated extensions. */
+    private static void assertEveryFeed(Direction direction, Stream stream, Expected expected, ReservedBits rsv) {
         byte[] bytes = stream.bytes();
         int n = bytes.length;
         List<int[]> feeds = new ArrayList<>();
@@ -838,7 +965,7 @@ class FrameObserverTest {
         for (int f = 0; f < feeds.size() * Entry.values().length; f++) {
             int[] cuts = feeds.get(f % feeds.size());
             Entry entry = Entry.values()[f / feeds.size()];
-            Result result = feed(direction, bytes, cuts, f, entry);
+            Result result = feed(direction, bytes, cuts, f, entry, rsv);
             String feedName = "feed " + f + " (" + entry + ") cut at "
                     + (cuts.length > 20 ? cuts.length + " offsets" : Arrays.toString(cuts));
             assertEquals(expected.events(), result.events(), feedName);
@@ -923,9 +1050,11 @@ class FrameObserverTest {
      * over through {@code entry}. Drains counts after every chunk, as the relay does once per
      * read batch.
      */
-    private static Result feed(Direction direction, byte[] stream, int[] cuts, int seed, Entry entry) {
+    private static Result feed(Direction direction, byte[] stream, int[] cuts, int seed, Entry entry,
+                               ReservedBits rsv) {
         Recorder recorder = new Recorder();
         FrameObserver observer = new FrameObserver(direction, CATALOG, recorder);
+        observer.reservedBits(rsv);
         if (entry == Entry.FROM_INDEX_UNDER_A_LIMIT) {
             observer.maxFramePayload(Long.MAX_VALUE);
         }

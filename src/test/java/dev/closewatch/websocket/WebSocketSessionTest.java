@@ -405,6 +405,97 @@ class WebSocketSessionTest {
     }
 
     @Test
+    void shouldCarryTheAnsweringClosesCodeAfterAnInvalidFirstClose() {
+        // Given the client's first Close is itself a violation (RSV1 set, code 1005 on the wire)
+        // and the upstream answers 1002 Protocol Error
+        observe(C2U, Frames.masked().frame(true, 0x40 | CLOSE, new byte[] {0x03, (byte) 0xED}).build().bytes());
+        observe(U2C, Frames.unmasked().close(1002, "bad close").build().bytes());
+
+        // When both transports close
+        session.transportClosed(Initiator.UPSTREAM);
+        session.transportClosed(Initiator.CLIENT);
+
+        // Then the first Close stays the recorded one, and the answer's code is carried too
+        CloseEvent event = onlyEvent();
+        assertEquals(1005, event.code());
+        assertEquals(Initiator.CLIENT, event.initiator());
+        assertEquals(1002, event.answerCode());
+        assertEquals("1002", event.answerCodeText());
+        assertTrue(event.clean());
+        assertEquals(List.of("CLIENT_TO_UPSTREAM RESERVED_BITS", "CLIENT_TO_UPSTREAM INVALID_CLOSE_CODE"),
+                listener.violations);
+    }
+
+    @Test
+    void shouldHaveNoAnswerCodeWhenNothingAnswered() {
+        // Given a Close from the upstream that is never answered
+        observe(U2C, Frames.unmasked().close(1001, "").build().bytes());
+        // and a second Close from the same side (not an answer)
+        session.onCloseFrame(U2C, 1000, CATALOG.classifyWire(1000), "");
+
+        // When both transports close
+        session.transportClosed(Initiator.UPSTREAM);
+        session.transportClosed(Initiator.CLIENT);
+
+        // Then answer_code is absent
+        CloseEvent event = onlyEvent();
+        assertNull(event.answerCode());
+        assertEquals("", event.answerCodeText());
+        assertFalse(event.clean());
+    }
+
+    @Test
+    void shouldBeCleanWhenTheOnlyEndpointTheProxyClosedAnswered() {
+        // Given the proxy closes with 1009 toward the client only (the upstream's stream was cut)
+        assertTrue(session.proxyClose(1009, "frame too big", Cause.FRAME_TOO_BIG));
+        session.proxyCloseOnlyTo(Initiator.CLIENT);
+
+        // When the client answers
+        session.onCloseFrame(C2U, 1009, CATALOG.classifyWire(1009), "");
+
+        // Then the handshake is complete without any Close from the upstream
+        assertEquals(State.CLOSED, session.state());
+        session.transportClosed(Initiator.UPSTREAM);
+        session.transportClosed(Initiator.CLIENT);
+        CloseEvent event = onlyEvent();
+        assertEquals(1009, event.code());
+        assertEquals(Initiator.PROXY, event.initiator());
+        assertEquals(1009, event.answerCode());
+        assertTrue(event.clean());
+    }
+
+    @Test
+    void shouldNeedBothAnswersWhenTheProxyClosedBothEndpoints() {
+        // Given the proxy closes both endpoints (a drain)
+        assertTrue(session.proxyClose(1012, "restart", Cause.DRAIN));
+
+        // When only the upstream answers
+        session.onCloseFrame(U2C, 1012, CATALOG.classifyWire(1012), "");
+
+        // Then it is still closing; the upstream's is the answer code
+        assertEquals(State.CLOSING, session.state());
+        session.onCloseFrame(C2U, 1000, CATALOG.classifyWire(1000), "");
+        assertEquals(State.CLOSED, session.state());
+        session.transportClosed(Initiator.UPSTREAM);
+        session.transportClosed(Initiator.CLIENT);
+        assertEquals(1012, onlyEvent().answerCode());
+    }
+
+    @Test
+    void shouldSetTheReservedBitsTheNegotiatedExtensionsAllow() {
+        // Given permessage-deflate in the 101
+        session.negotiatedExtensions("permessage-deflate");
+
+        // When a compressed text frame (RSV1) and an RSV2 frame pass
+        observe(U2C, Frames.unmasked().frame(true, 0x40 | TEXT, utf8("z")).frame(true, 0x20 | TEXT, utf8("y"))
+                .build().bytes());
+
+        // Then only the RSV2 frame is a violation
+        assertEquals("permessage-deflate", session.negotiatedExtensions());
+        assertEquals(List.of("UPSTREAM_TO_CLIENT RESERVED_BITS"), listener.violations);
+    }
+
+    @Test
     void shouldReportAOneByteCloseBodyAsMalformed() {
         // Given the client sends a Close frame with a 1-byte body; the upstream answers 1002
         observe(C2U, Frames.masked().frame(true, CLOSE, new byte[] {0x03}).build().bytes());

@@ -8,14 +8,16 @@ import dev.closewatch.websocket.Initiator;
 import java.io.IOException;
 import java.net.SocketException;
 import java.util.Arrays;
+import java.util.function.LongConsumer;
 
 /**
  * One way a WebSocket session can end, scripted for both peers (a {@link RawClient} and a
  * {@link RawUpstream.Connection}) with the close event closewatch must record for it. Each script
  * runs after the opening handshake, exchanges one data frame each way (payload
- * {@link #payload(int) payload(seq)}, 0–299 bytes so both 7-bit and 16-bit lengths occur), ends
- * the session its way and returns the bytes its peer received that the proxy relayed (frames the
- * proxy wrote itself, such as a drain's Close, are not counted). Every exchange is acknowledged
+ * {@link #payload(int) payload(seq)}, 0–299 bytes so both 7-bit and 16-bit lengths occur) and ends
+ * the session its way, reporting each frame its peer received that the proxy relayed as it arrives
+ * (frames the proxy wrote itself, such as a drain's Close, are not counted), so the count is right
+ * even when a script fails half-way. Every exchange is acknowledged
  * before a connection ends, so nothing in flight can be lost to a reset; a script that sees
  * anything other than what the ending dictates throws.
  */
@@ -77,39 +79,37 @@ public enum Ending {
      * The client's part, after the 101.
      *
      * @param relaying called once the first exchange went through the proxy both ways
-     * @return bytes received from the proxy that came from the upstream
+     * @param received given the length of every frame received from the proxy that came from the
+     *                 upstream, as it arrives
      */
-    public long client(RawClient c, int seq, Runnable relaying) throws IOException {
+    public void client(RawClient c, int seq, Runnable relaying, LongConsumer received) throws IOException {
         byte[] payload = payload(seq);
-        long received;
         switch (this) {
             case CLIENT_CLOSE, CLIENT_HALF_CLOSE, CLIENT_FIN, CLIENT_RST, DRAIN -> {
                 c.send(true, TEXT, payload);
-                received = expect(c.readFrame(), TEXT, payload).raw().length;
-                relaying.run();
+                received.accept(expect(c.readFrame(), TEXT, payload).raw().length);
             }
             default -> {
-                WsFrame f = expect(c.readFrame(), TEXT, payload);
-                received = f.raw().length;
+                received.accept(expect(c.readFrame(), TEXT, payload).raw().length);
                 c.send(true, TEXT, payload);
-                relaying.run();
             }
         }
+        relaying.run();
         switch (this) {
             case CLIENT_CLOSE -> {
                 c.send(true, CLOSE, Frames.closeBody(code, "bye"));
-                received += expectClose(c.readFrame(), code).raw().length;
+                received.accept(expectClose(c.readFrame(), code).raw().length);
                 expectEnd(c);
             }
             case CLIENT_HALF_CLOSE -> {
                 c.send(true, CLOSE, Frames.closeBody(code, "half"));
                 c.socket.shutdownOutput();
-                received += expectClose(c.readFrame(), code).raw().length;
+                received.accept(expectClose(c.readFrame(), code).raw().length);
                 expectEnd(c);
             }
             case UPSTREAM_CLOSE, UPSTREAM_HALF_CLOSE -> {
                 WsFrame close = expectClose(c.readFrame(), code);
-                received += close.raw().length;
+                received.accept(close.raw().length);
                 c.send(true, CLOSE, close.payload());
                 expectEnd(c);
             }
@@ -123,57 +123,54 @@ public enum Ending {
             case UPSTREAM_FIN, UPSTREAM_RST -> expectEnd(c);
             default -> throw new IllegalStateException(name());
         }
-        return received;
     }
 
     /**
      * The upstream's part, after it answered 101.
      *
-     * @return bytes received from the proxy that came from the client
+     * @param received given the length of every frame received from the proxy that came from the
+     *                 client, as it arrives
      */
-    public long upstream(RawUpstream.Connection u, int seq) throws IOException {
+    public void upstream(RawUpstream.Connection u, int seq, LongConsumer received) throws IOException {
         byte[] payload = payload(seq);
         switch (this) {
             case CLIENT_CLOSE, CLIENT_HALF_CLOSE -> {
-                long received = expect(u.readFrame(), TEXT, payload).raw().length;
+                received.accept(expect(u.readFrame(), TEXT, payload).raw().length);
                 u.send(true, TEXT, payload);
                 WsFrame close = expectClose(u.readFrame(), code);
+                received.accept(close.raw().length);
                 u.send(true, CLOSE, close.payload());
-                return received + close.raw().length;
             }
             case CLIENT_FIN, CLIENT_RST -> {
-                long received = expect(u.readFrame(), TEXT, payload).raw().length;
+                received.accept(expect(u.readFrame(), TEXT, payload).raw().length);
                 u.send(true, TEXT, payload);
                 expectEnd(u);
-                return received;
             }
             case DRAIN -> {
-                long received = expect(u.readFrame(), TEXT, payload).raw().length;
+                received.accept(expect(u.readFrame(), TEXT, payload).raw().length);
                 u.send(true, TEXT, payload);
                 WsFrame close = expectClose(u.readFrame(), code); // the proxy's own: not relayed
                 u.send(true, CLOSE, close.payload());
-                return received;
             }
             default -> {
                 u.send(true, TEXT, payload);
-                long received = expect(u.readFrame(), TEXT, payload).raw().length;
+                received.accept(expect(u.readFrame(), TEXT, payload).raw().length);
                 switch (this) {
                     case UPSTREAM_CLOSE -> {
                         u.send(true, CLOSE, Frames.closeBody(code, "bye"));
-                        received += expectClose(u.readFrame(), code).raw().length;
+                        received.accept(expectClose(u.readFrame(), code).raw().length);
                     }
                     case UPSTREAM_HALF_CLOSE -> {
                         u.send(true, CLOSE, Frames.closeBody(code, "half"));
                         u.socket.shutdownOutput();
-                        received += expectClose(u.readFrame(), code).raw().length;
+                        received.accept(expectClose(u.readFrame(), code).raw().length);
                         expectEnd(u);
                     }
                     case UPSTREAM_RST -> u.reset();
                     default -> {
-                        // UPSTREAM_FIN: the connection closes when the script returns
+                        // UPSTREAM_FIN: the connection closes (FIN) when the script returns
                     }
                 }
-                return received;
             }
         }
     }

@@ -16,6 +16,7 @@ import dev.closewatch.testing.Ending;
 import dev.closewatch.testing.LeakDetectionExtension;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
+import dev.closewatch.testing.RawUpstream;
 import dev.closewatch.websocket.CloseEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -168,6 +169,52 @@ class SoakTest {
         } finally {
             clients.shutdownNow();
             drainClients.shutdownNow();
+        }
+    }
+
+    /**
+     * The soak's peers checked against each other with no proxy between them: where closewatch's
+     * part is pure relay (not a reset, which the proxy passes on as a FIN, nor a drain), a direct
+     * connection is the perfect relay, so every script must run to its end and each side must
+     * receive exactly what the other sent. A soak failure is then the proxy's, not the peers'.
+     */
+    @Test
+    void shouldPlayEveryRelayedEndingCleanlyOverADirectConnection() throws Exception {
+        // Given an upstream playing the endings and no proxy
+        List<Ending> direct = List.of(Ending.CLIENT_CLOSE, Ending.UPSTREAM_CLOSE, Ending.CLIENT_HALF_CLOSE,
+                Ending.UPSTREAM_HALF_CLOSE, Ending.CLIENT_FIN, Ending.UPSTREAM_FIN);
+        Ending[] endings = new Ending[direct.size() * 5];
+        for (int i = 0; i < endings.length; i++) {
+            endings[i] = direct.get(i % direct.size());
+        }
+        Peers peers = new Peers(endings);
+        try (RawUpstream upstream = new RawUpstream()) {
+            upstream.script(c -> {
+                int seq = Integer.parseInt(c.accept().startLine().split(" ")[1].split("/")[3]);
+                try {
+                    endings[seq].upstream(c, seq, n -> peers.upstreamReceived.addAndGet(seq, n));
+                } catch (Exception | AssertionError e) {
+                    peers.fail(seq, "upstream", e);
+                } finally {
+                    peers.upstreamDone.incrementAndGet();
+                }
+            });
+            // When each session runs straight to the upstream
+            for (int seq = 0; seq < endings.length; seq++) {
+                int s = seq;
+                try (RawClient c = RawClient.connect(upstream.port())) {
+                    assertEquals(101, c.handshake("/soak/" + endings[seq].name() + "/" + seq).status());
+                    endings[seq].client(c, seq, () -> { }, n -> peers.clientReceived.addAndGet(s, n));
+                } catch (Exception | AssertionError e) {
+                    peers.fail(seq, "client", e);
+                }
+                int done = seq + 1;
+                await().pollInterval(Duration.ofMillis(5)).atMost(Duration.ofSeconds(10))
+                        .until(() -> peers.upstreamDone.get() == done);
+            }
+            // Then every frame arrived as sent (the scripts compare them) and every end as scripted
+            assertEquals(List.of(), new ArrayList<>(peers.failures));
+            assertEquals(List.of(), new ArrayList<>(upstream.errors()));
         }
     }
 

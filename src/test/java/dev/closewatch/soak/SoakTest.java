@@ -12,7 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.closewatch.catalog.CloseCode;
+import dev.closewatch.config.DrainConfig;
 import dev.closewatch.testing.Ending;
+import dev.closewatch.testing.Frames;
 import dev.closewatch.testing.LeakDetectionExtension;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
@@ -56,6 +58,12 @@ import org.junit.jupiter.api.Test;
  * may leak. The figures are printed in one block for the closing note.
  */
 class SoakTest {
+
+    /**
+     * Bytes read after the 101 and never delivered ({@code closewatch_bytes_discarded_total}, issue
+     * 10 item 10); named here by its Micrometer name.
+     */
+    private static final String BYTES_DISCARDED = "closewatch.bytes.discarded";
 
     private static final int SESSIONS = 10_000;
     private static final int IN_FLIGHT = 64;
@@ -160,6 +168,10 @@ class SoakTest {
                 () -> assertEquals(t.expectedCloses, t.actualCloses, "closes by code|category|initiator|cause|clean"),
                 () -> assertEquals(t.c2u, t.bytesC2u, "bytes_total{client_to_upstream} = bytes the upstream received"),
                 () -> assertEquals(t.u2c, t.bytesU2c, "bytes_total{upstream_to_client} = bytes the clients received"),
+                () -> assertEquals(DRAINED * drainAnswer(true), t.discardedC2u,
+                        "bytes_discarded_total{client_to_upstream} = the clients' answers to the drain"),
+                () -> assertEquals(DRAINED * drainAnswer(false), t.discardedU2c,
+                        "bytes_discarded_total{upstream_to_client} = the upstream's answers to the drain"),
                 () -> assertEquals(List.of(), t.mismatchedSessions(), "sessions whose close event (client port, code, "
                         + "initiator, clean, cause, bytes c2u and u2c) differs from what their peers saw"),
                 () -> assertEquals(0, peers.failures.size(), "peers that did not see exactly their ending (see above)"),
@@ -251,6 +263,8 @@ class SoakTest {
         final double active;
         final double bytesC2u;
         final double bytesU2c;
+        final double discardedC2u;
+        final double discardedU2c;
         final int leaks;
         final Map<String, Long> expectedCloses = new TreeMap<>();
         final Map<String, Long> actualCloses = new TreeMap<>();
@@ -274,6 +288,8 @@ class SoakTest {
             active = gauge == null ? Double.NaN : gauge.value();
             bytesC2u = h.count(BYTES, "route", "default", "direction", "client_to_upstream");
             bytesU2c = h.count(BYTES, "route", "default", "direction", "upstream_to_client");
+            discardedC2u = h.count(BYTES_DISCARDED, "route", "default", "direction", "client_to_upstream");
+            discardedU2c = h.count(BYTES_DISCARDED, "route", "default", "direction", "upstream_to_client");
 
             // Each session's own close event, found by its client port; ports may be reused, so
             // the recorded events are a multiset of (port, outcome, bytes).
@@ -336,6 +352,9 @@ class SoakTest {
             }
             f.append(String.format("bytes_total{client_to_upstream} %.0f, the upstream received %d%n", bytesC2u, c2u));
             f.append(String.format("bytes_total{upstream_to_client} %.0f, the clients received %d%n", bytesU2c, u2c));
+            f.append(String.format("bytes_discarded_total %.0f client_to_upstream, %.0f upstream_to_client "
+                    + "(the drain's answers: %d, %d)%n", discardedC2u, discardedU2c, DRAINED * drainAnswer(true),
+                    DRAINED * drainAnswer(false)));
             f.append("sessions whose close event matched their peers exactly (code, initiator, clean, cause, bytes):\n");
             for (Ending e : Ending.values()) {
                 long started = Arrays.stream(peers.endings).filter(x -> x == e).count();
@@ -364,6 +383,16 @@ class SoakTest {
                                      long u2c) {
         return "port " + port + " " + code + " " + initiator + " " + (clean ? "clean" : "unclean") + " " + cause
                 + " c2u=" + c2u + " u2c=" + u2c;
+    }
+
+    /**
+     * The length of an endpoint's answer to the drain's Close (the same body back, RFC 6455 §5.5.1),
+     * which the proxy reads and does not relay: a client's is masked, the upstream's is not.
+     */
+    private static int drainAnswer(boolean fromClient) {
+        DrainConfig drain = new DrainConfig(null, null, null);
+        byte[] body = Frames.closeBody(drain.closeCode(), drain.reason());
+        return (fromClient ? Frames.masked(true, Frames.CLOSE, body) : Frames.unmasked(true, Frames.CLOSE, body)).length;
     }
 
     private static long remaining(long deadlineNanos) {

@@ -15,9 +15,9 @@ import java.util.function.LongConsumer;
  * {@link RawUpstream.Connection}) with the close event closewatch must record for it. Each script
  * runs after the opening handshake, exchanges one data frame each way (payload
  * {@link #payload(int) payload(seq)}, 0–299 bytes so both 7-bit and 16-bit lengths occur) and ends
- * the session its way, reporting each frame its peer received that the proxy relayed as it arrives
- * (frames the proxy wrote itself, such as a drain's Close, are not counted), so the count is right
- * even when a script fails half-way. Every exchange is acknowledged
+ * the session its way, reporting the length of every frame its peer receives as it arrives (the
+ * proxy's own frames, such as a drain's Close, included: {@code closewatch_bytes_total} counts what
+ * an endpoint was sent), so the count is right even when a script fails half-way. Every exchange is acknowledged
  * before a connection ends, so nothing in flight can be lost to a reset; a script that sees
  * anything other than what the ending dictates throws.
  */
@@ -43,7 +43,8 @@ public enum Ending {
     UPSTREAM_RST(1006, Initiator.UPSTREAM, false, Cause.RESET),
     /**
      * The proxy drains: both peers get its Close 1012 and answer it (the answers are the proxy's to
-     * read, not to relay). The client script waits for the drain after its first exchange.
+     * read, not to relay: they are discarded). The client script waits for the drain after its
+     * first exchange.
      */
     DRAIN(1012, Initiator.PROXY, true, Cause.DRAIN);
 
@@ -79,8 +80,7 @@ public enum Ending {
      * The client's part, after the 101.
      *
      * @param relaying called once the first exchange went through the proxy both ways
-     * @param received given the length of every frame received from the proxy that came from the
-     *                 upstream, as it arrives
+     * @param received given the length of every frame received from the proxy, as it arrives
      */
     public void client(RawClient c, int seq, Runnable relaying, LongConsumer received) throws IOException {
         byte[] payload = payload(seq);
@@ -114,7 +114,8 @@ public enum Ending {
                 expectEnd(c);
             }
             case DRAIN -> {
-                WsFrame close = expectClose(c.readFrame(), code); // the proxy's own: not relayed
+                WsFrame close = expectClose(c.readFrame(), code); // the proxy's own
+                received.accept(close.raw().length);
                 c.send(true, CLOSE, close.payload());
                 expectEnd(c);
             }
@@ -128,8 +129,7 @@ public enum Ending {
     /**
      * The upstream's part, after it answered 101.
      *
-     * @param received given the length of every frame received from the proxy that came from the
-     *                 client, as it arrives
+     * @param received given the length of every frame received from the proxy, as it arrives
      */
     public void upstream(RawUpstream.Connection u, int seq, LongConsumer received) throws IOException {
         byte[] payload = payload(seq);
@@ -149,7 +149,8 @@ public enum Ending {
             case DRAIN -> {
                 received.accept(expect(u.readFrame(), TEXT, payload).raw().length);
                 u.send(true, TEXT, payload);
-                WsFrame close = expectClose(u.readFrame(), code); // the proxy's own: not relayed
+                WsFrame close = expectClose(u.readFrame(), code); // the proxy's own, masked
+                received.accept(close.raw().length);
                 u.send(true, CLOSE, close.payload());
             }
             default -> {

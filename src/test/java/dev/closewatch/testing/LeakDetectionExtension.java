@@ -27,6 +27,25 @@ public final class LeakDetectionExtension implements AfterAllCallback {
 
     @Override
     public void afterAll(ExtensionContext context) {
+        provokeReports();
+        if (!LEAKS.isEmpty()) {
+            List<String> leaks = new ArrayList<>(LEAKS);
+            LEAKS.clear();
+            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported after "
+                    + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
+        }
+    }
+
+    /**
+     * Collects garbage and allocates enough tracked buffers for the detector to report every leak
+     * the collection found; returns how many leak reports are pending (they still fail the class).
+     */
+    public static int collectLeakReports() {
+        provokeReports();
+        return LEAKS.size();
+    }
+
+    private static void provokeReports() {
         for (int round = 0; round < 3; round++) {
             // Wait for a real collection: a weakly held canary is gone only after one.
             java.lang.ref.WeakReference<Object> canary = new java.lang.ref.WeakReference<>(new Object());
@@ -39,12 +58,6 @@ public final class LeakDetectionExtension implements AfterAllCallback {
                 bufs.add(ByteBufAllocator.DEFAULT.heapBuffer(16));
             }
             bufs.forEach(ByteBuf::release);
-        }
-        if (!LEAKS.isEmpty()) {
-            List<String> leaks = new ArrayList<>(LEAKS);
-            LEAKS.clear();
-            throw new AssertionError(leaks.size() + " Netty buffer leak(s) reported after "
-                    + context.getDisplayName() + ":\n" + String.join("\n\n", leaks));
         }
     }
 

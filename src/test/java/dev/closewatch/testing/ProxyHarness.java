@@ -21,7 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * closewatch running in-process on 127.0.0.1 (ephemeral ports) in front of a {@link RawUpstream},
- * with every close event and close log line captured.
+ * with every close event and close log line captured. {@link #close()} asserts the
+ * {@link Accounting} invariants (sessions opened = closes recorded, {@code sessions_active} back
+ * to 0, every 101 a session, labels and bytes matching the close events) before it stops the
+ * proxy, so every end-to-end test that uses a harness checks them.
  */
 public final class ProxyHarness implements AutoCloseable {
 
@@ -30,10 +33,12 @@ public final class ProxyHarness implements AutoCloseable {
     private final LinkedBlockingQueue<CloseEvent> events = new LinkedBlockingQueue<>();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private final Logger closeLog = (Logger) LoggerFactory.getLogger(CloseLogger.LOGGER);
+    private final Accounting accounting;
 
     private ProxyHarness(RawUpstream upstream, CloseWatchApp app) {
         this.upstream = upstream;
         this.app = app;
+        this.accounting = Accounting.attach(app);
         app.observability().addCloseConsumer(events::add);
         logs.start();
         closeLog.addAppender(logs);
@@ -105,10 +110,24 @@ public final class ProxyHarness implements AutoCloseable {
         return c == null ? 0 : c.count();
     }
 
+    /** The accounting of this proxy's close events and meters. */
+    public Accounting accounting() {
+        return accounting;
+    }
+
+    /**
+     * Waits (at most 10 s) for every session to end and the {@link Accounting} invariants to hold,
+     * then stops the proxy and the upstream; fails, after stopping them, if the invariants never
+     * held.
+     */
     @Override
     public void close() throws Exception {
-        closeLog.detachAppender(logs);
-        app.close();
-        upstream.close();
+        try {
+            accounting.assertBalanced(Duration.ofSeconds(10));
+        } finally {
+            closeLog.detachAppender(logs);
+            app.close();
+            upstream.close();
+        }
     }
 }

@@ -149,7 +149,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (settings.draining().get()) {
             control.drain();
         }
-        LOG.atDebug().addKeyValue("event", "websocket.open").addKeyValue("connection", client.id())
+        LOG.atDebug().addKeyValue("event", "websocket.open").addKeyValue("connection", client.id().asShortText())
                 .addKeyValue("route", route.name()).addKeyValue("upstream", address(upstream.remoteAddress()))
                 .log("WebSocket session open");
     }
@@ -182,7 +182,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.atDebug().addKeyValue("event", "upstream.connection.failed").addKeyValue("connection", client.id())
+        LOG.atDebug().addKeyValue("event", "upstream.connection.failed").addKeyValue("connection", client.id().asShortText())
                 .addKeyValue("detail", LogText.escape(cause.toString())).log("upstream connection failed during HTTP");
         ctx.close();
     }

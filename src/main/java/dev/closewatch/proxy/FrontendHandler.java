@@ -126,6 +126,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean finished;
     private boolean lingering;
     private long discarded;
+    /** An upgrade request's end was decoded: the decoder is gone, later bytes come raw. */
+    private boolean parsingStopped;
+    /** The last request queued is a WebSocket upgrade. */
+    private boolean queuedUpgrade;
     /** Bytes the client sent after an upgrade request, before the upstream's answer. */
     private CompositeByteBuf early;
     private Timer timerKind = Timer.NONE;
@@ -168,7 +172,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             // RFC 6455 §7.4.1: 1015 — the TLS handshake with the client failed.
-            LOG.atInfo().addKeyValue("event", "tls.handshake.failed").addKeyValue("connection", ctx.channel().id())
+            LOG.atInfo().addKeyValue("event", "tls.handshake.failed").addKeyValue("connection", ctx.channel().id().asShortText())
                     .addKeyValue("client", BackendHandler.address(ctx.channel().remoteAddress()))
                     .addKeyValue("detail", LogText.escape(done.cause().toString()))
                     .log("TLS handshake with the client failed");
@@ -213,6 +217,13 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             // Pipelined: it waits for the response before it; reading waits too, which bounds the queue.
             queued.add(obj);
             ctx.channel().config().setAutoRead(false);
+            if (obj instanceof HttpRequest request) {
+                queuedUpgrade = request.decoderResult().isSuccess() && isWebSocketUpgrade(request.headers());
+            }
+            if (obj instanceof LastHttpContent && queuedUpgrade) {
+                // Nothing behind an upgrade request is parsed, even while it waits its turn.
+                stopParsing();
+            }
             return;
         }
         handle(obj);
@@ -247,13 +258,24 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         forward(obj);
         if (last && upgradeRequest && !finished) {
-            // RFC 6455 §4.1: the client waits for the answer. Read nothing more; whatever the decoder
-            // already holds comes out of it raw (into earlyBytes) instead of as another request.
+            // RFC 6455 §4.1: the client waits for the answer. Read nothing more.
             client.config().setAutoRead(false);
-            HttpServerCodec codec = client.pipeline().get(HttpServerCodec.class);
-            if (codec != null) {
-                codec.removeInboundHandler();
-            }
+            stopParsing();
+        }
+    }
+
+    /**
+     * Removes the server codec's decoder after an upgrade request: whatever it already holds comes
+     * out of it raw (into {@link #earlyBytes}) instead of as another request.
+     */
+    private void stopParsing() {
+        if (parsingStopped) {
+            return;
+        }
+        parsingStopped = true;
+        HttpServerCodec codec = client.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            codec.removeInboundHandler();
         }
     }
 
@@ -272,7 +294,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     }
 
     private void earlyBytes(ByteBuf buf) {
-        if (!upgradeRequest || !requestDone) {
+        if (!parsingStopped) {
             ReferenceCountUtil.release(buf);
             return;
         }
@@ -377,7 +399,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void reject(Reason reason, String detail, HttpRequest request) {
         settings.rejections().rejected(reason);
         String escaped = LogText.escape(detail);
-        var line = LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id())
+        var line = LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
                 .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
                 .addKeyValue("status", reason.status()).addKeyValue("reason", reason.label());
         if (request != null && request.decoderResult().isSuccess()) {
@@ -397,7 +419,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         finished = true;
         if (responding) {
             settings.rejections().rejected(reason);
-            LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id())
+            LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
                     .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
                     .addKeyValue("status", 0).addKeyValue("reason", reason.label())
                     .addKeyValue("detail", LogText.escape(detail)).log("rejected request; response under way, connection cut");
@@ -451,7 +473,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 UpstreamFailure failure = classify(future.cause());
                 forRoute.meters().upstreamFailure(failure);
                 forRoute.upstreams().failed(target);
-                LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id())
+                LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
                         .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
                         .addKeyValue("cause", failure.label()).addKeyValue("detail", LogText.escape(future.cause().toString()))
                         .log("upstream connect failed");
@@ -480,7 +502,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     } else {
                         connecting = false;
                         forRoute.upstreams().failed(target);
-                        LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id())
+                        LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
                                 .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
                                 .addKeyValue("cause", UpstreamFailure.TLS_HANDSHAKE.label())
                                 .addKeyValue("detail", LogText.escape(hs.cause().toString()))
@@ -621,7 +643,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         route.meters().upstreamFailure(UpstreamFailure.INVALID_RESPONSE);
         finished = true;
         if (responding) {
-            LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id())
+            LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id().asShortText())
                     .addKeyValue("route", route.name()).addKeyValue("cause", UpstreamFailure.INVALID_RESPONSE.label())
                     .addKeyValue("status", 0).addKeyValue("detail", LogText.escape(detail))
                     .log("invalid upstream response; client connection cut");
@@ -645,7 +667,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (upgradeRequest) {
             route.meters().upgrade(status.code());
         }
-        LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id())
+        LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id().asShortText())
                 .addKeyValue("route", route.name()).addKeyValue("cause", failure.label())
                 .addKeyValue("status", status.code()).addKeyValue("detail", LogText.escape(detail))
                 .log("no usable upstream response");
@@ -687,10 +709,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         // The rest of the input, raw: counted and discarded while lingering, never decoded.
-        HttpServerCodec codec = client.pipeline().get(HttpServerCodec.class);
-        if (codec != null) {
-            codec.removeInboundHandler();
-        }
+        stopParsing();
         ByteBuf content = Unpooled.copiedBuffer(body + "\n", StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers()
@@ -782,7 +801,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             case KEEPALIVE -> {
                 if (!finished && !inFlight) {
                     settings.rejections().keepaliveTimedOut();
-                    LOG.atDebug().addKeyValue("event", "http.keepalive.timeout").addKeyValue("connection", client.id())
+                    LOG.atDebug().addKeyValue("event", "http.keepalive.timeout").addKeyValue("connection", client.id().asShortText())
                             .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
                             .log("idle keep-alive connection closed");
                     finished = true;
@@ -850,7 +869,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.atDebug().addKeyValue("event", "http.connection.failed").addKeyValue("connection", ctx.channel().id())
+        LOG.atDebug().addKeyValue("event", "http.connection.failed").addKeyValue("connection", ctx.channel().id().asShortText())
                 .addKeyValue("detail", LogText.escape(cause.toString())).log("client connection failed during HTTP");
         ctx.close();
     }

@@ -606,8 +606,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             arm(Timer.KEEPALIVE, keepalive);
         }
         HttpObject obj;
+        boolean dequeued = false;
         while (!finished && !(inFlight && requestDone) && (obj = queued.poll()) != null) {
+            dequeued = true;
             handle(obj);
+        }
+        if (dequeued && backend != null && !connecting) {
+            // Runs in the upstream channel's read: no client read completes to flush the pipelined request.
+            backend.flush();
         }
         if (!finished && !connecting && queued.isEmpty() && !(inFlight && requestDone && upgradeRequest)) {
             client.config().setAutoRead(true);

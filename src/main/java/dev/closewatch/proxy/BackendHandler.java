@@ -170,7 +170,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            client.config().setAutoRead(true);
+            frontend.upstreamWritable();
         }
         ctx.fireChannelWritabilityChanged();
     }

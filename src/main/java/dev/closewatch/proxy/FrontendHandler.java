@@ -298,6 +298,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(buf);
             return;
         }
+        client.config().setAutoRead(false);
         if (early == null) {
             early = client.alloc().compositeBuffer();
         }
@@ -678,6 +679,16 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .addKeyValue("status", status.code()).addKeyValue("detail", LogText.escape(detail))
                 .log("no usable upstream response");
         finish(status, "closewatch: route " + route.name() + ": upstream " + failure.label().replace('_', ' '));
+    }
+
+    /**
+     * The upstream connection can take writes again: read the client again, unless the client must
+     * wait (a pipelined request queued, or an upgrade request awaiting its answer).
+     */
+    void upstreamWritable() {
+        if (finished || (queued.isEmpty() && !parsingStopped && !connecting)) {
+            client.config().setAutoRead(true);
+        }
     }
 
     void upgradeRelayed() {

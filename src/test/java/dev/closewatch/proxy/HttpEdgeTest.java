@@ -425,6 +425,41 @@ class HttpEdgeTest {
     }
 
     @Test
+    void shouldAnswerTheHttp2PrefaceOnceWith505() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start()) {
+            // When a client speaks HTTP/2 with prior knowledge
+            try (RawClient client = RawClient.connect(h.port())) {
+                client.write(concat(ascii("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"), new byte[] {0, 0, 0, 4, 0, 0, 0, 0, 0}));
+                // Then one 505, then the close
+                Head head = client.readHead();
+                assertEquals(505, head.status());
+                client.readBytes(Integer.parseInt(head.headers().get("content-length")));
+                assertEquals(0, client.readToEnd().length);
+            }
+            // counted once
+            assertEquals(1.0, rejected(h, "version_not_supported"));
+            assertEquals(0.0, rejected(h, "malformed"));
+            assertEquals(0, h.upstream.connections().size());
+        }
+    }
+
+    @Test
+    void shouldAnswer400ToAMissingOrRepeatedHost() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start()) {
+            for (String request : List.of("GET /x HTTP/1.1\r\n\r\n", "GET /x HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n")) {
+                // When
+                try (RawClient client = RawClient.connect(h.port())) {
+                    client.writeAscii(request);
+                    // Then (RFC 9112 §3.2)
+                    assertEquals(400, client.readHead().status());
+                }
+            }
+            assertEquals(2.0, rejected(h, "invalid_host"));
+            assertEquals(0, h.upstream.connections().size());
+        }
+    }
+
+    @Test
     void shouldWriteKeyValueLinesForUpstreamFailuresAndDrain() throws Exception {
         // Given captured proxy log lines
         ListAppender<ILoggingEvent> lines = new ListAppender<>();

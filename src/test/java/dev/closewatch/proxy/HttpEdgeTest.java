@@ -31,6 +31,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -241,6 +243,33 @@ class HttpEdgeTest {
                 assertTrue("4\r\nabcd\r\n".startsWith(got), got);
                 assertEquals(1.0, rejected(h, "malformed"));
             }
+        }
+    }
+
+    /** RFC 9112 §6.1, §6.3, §2.2, §5.1: request framing two parsers could read two ways, over a real socket. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+            "POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
+            "POST /x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            "GET /x HTTP/1.1\r\nHost : 127.0.0.1\r\n\r\n",
+            "GET /x HTTP/1.1\nHost: 127.0.0.1\n\n",
+            "GET /x HTTP/1.1\r\nHost: 127.0.0.1\rX-A: y\r\n\r\n",
+    })
+    void shouldAnswer400ToAmbiguousRequestFraming(String request) throws Exception {
+        try (ProxyHarness h = ProxyHarness.start()) {
+            // When
+            try (RawClient client = RawClient.connect(h.port())) {
+                client.writeAscii(request);
+                // Then 400, then the close; nothing reaches the upstream
+                Head head = client.readHead();
+                assertEquals(400, head.status());
+                assertEquals("close", head.headers().get("connection"));
+                client.readBytes(Integer.parseInt(head.headers().get("content-length")));
+                assertEquals(0, client.readToEnd().length);
+            }
+            assertEquals(1.0, rejected(h, "malformed"));
+            assertEquals(0, h.upstream.connections().size());
         }
     }
 

@@ -275,26 +275,79 @@ class HttpEdgeTest {
 
     @Test
     void shouldCutTheClientWhenAChunkedResponseFailsToDecode() throws Exception {
-        // Given an upstream that sends a response head and a good chunk, then (on cue) a bad chunk
-        CountDownLatch clientGotHead = new CountDownLatch(1);
+        for (String badChunk : List.of("zz\r\nmore\r\n0\r\n\r\n", "ffffffffffffffffff\r\nabcd\r\n0\r\n\r\n")) {
+            // Given an upstream that sends a response head and a good chunk, then (on cue) a bad chunk
+            CountDownLatch clientGotHead = new CountDownLatch(1);
+            try (ProxyHarness h = ProxyHarness.start()) {
+                h.upstream.script(c -> {
+                    c.readHead();
+                    c.writeAscii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
+                    clientGotHead.await(10, TimeUnit.SECONDS);
+                    c.writeAscii(badChunk);
+                    c.peerClosed();
+                });
+                // When
+                try (RawClient client = RawClient.connect(h.port())) {
+                    client.writeAscii("GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+                    assertEquals(200, client.readHead().status());
+                    assertArrayEquals(ascii("4\r\nabcd\r\n"), client.readBytes(9));
+                    clientGotHead.countDown();
+                    // Then the client's connection is cut: no terminator ever comes
+                    assertEquals(0, client.readToEnd().length);
+                }
+                assertEquals(1.0, upstreamFailures(h, "invalid_response"));
+                assertEquals(0.0, upstreamFailures(h, "closed_early"));
+            }
+        }
+    }
+
+    @Test
+    void shouldRelayTheUpstreamsFirstFrameSentWithThe101() throws Exception {
+        // Given an upstream that writes the 101 and its first frame in one write
         try (ProxyHarness h = ProxyHarness.start()) {
             h.upstream.script(c -> {
                 c.readHead();
-                c.writeAscii("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n");
-                clientGotHead.await(10, TimeUnit.SECONDS);
-                c.writeAscii("zz\r\nmore\r\n0\r\n\r\n");
+                c.write(concat(ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n"), Frames.unmasked(true, TEXT, FIRST)));
+                WsFrame close = c.readFrame();
+                c.send(true, CLOSE, close.payload());
+            });
+            // When
+            try (RawClient client = RawClient.connect(h.port())) {
+                client.writeAscii(UPGRADE);
+                // Then the frame follows the 101, byte for byte
+                assertEquals(101, client.readHead().status());
+                assertArrayEquals(Frames.unmasked(true, TEXT, FIRST), client.readFrame().raw());
+                client.send(true, CLOSE, Frames.closeBody(1000, ""));
+                assertEquals(1000, client.readFrame().closeCode());
+            }
+            assertEquals(1000, h.nextEvent().code());
+            assertEquals(1.0, opened(h));
+            assertEquals(1.0, h.count("closewatch.frames", "route", "default", "direction", "upstream_to_client",
+                    "opcode", "text"));
+        }
+    }
+
+    @Test
+    void shouldAnswer502ToA101WithoutSecWebSocketAccept() throws Exception {
+        // Given an upstream whose 101 lacks Sec-WebSocket-Accept (RFC 6455 §4.2.2)
+        try (ProxyHarness h = ProxyHarness.start()) {
+            h.upstream.script(c -> {
+                c.readHead();
+                c.write(concat(ascii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"),
+                        Frames.unmasked(true, TEXT, FIRST)));
                 c.peerClosed();
             });
             // When
             try (RawClient client = RawClient.connect(h.port())) {
-                client.writeAscii("GET /x HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
-                assertEquals(200, client.readHead().status());
-                assertArrayEquals(ascii("4\r\nabcd\r\n"), client.readBytes(9));
-                clientGotHead.countDown();
-                // Then the client's connection is cut: no terminator ever comes
-                assertEquals(0, client.readToEnd().length);
+                client.writeAscii(UPGRADE);
+                // Then
+                assertEquals(502, client.readHead().status());
             }
             assertEquals(1.0, upstreamFailures(h, "invalid_response"));
+            assertEquals(1.0, upgrades(h, "502"));
+            assertEquals(0.0, upgrades(h, "101"));
+            assertEquals(0.0, opened(h));
         }
     }
 
@@ -345,7 +398,7 @@ class HttpEdgeTest {
     void shouldCloseIdleKeepAliveConnectionsAndFreeTheirSlots() throws Exception {
         // Given max_connections 20 and a short keepalive_timeout
         try (ProxyHarness h = ProxyHarness.start(c -> c.withLimits(
-                new LimitsConfig(20, Duration.ofSeconds(5), null, null, null, Duration.ofMillis(300))))) {
+                new LimitsConfig(20, Duration.ofSeconds(5), null, null, null, Duration.ofSeconds(3))))) {
             h.upstream.script(c -> {
                 while (true) {
                     c.readHead();
@@ -362,7 +415,13 @@ class HttpEdgeTest {
                     assertEquals(200, c.readHead().status());
                     assertArrayEquals(ascii("ok"), c.readBytes(2));
                 }
-                // Then each is closed silently once the keep-alive timeout passes
+                // Then while they idle, an upgrade finds no slot
+                try (RawClient blocked = RawClient.connect(h.port())) {
+                    assertEquals(503, blocked.handshake("/ws").status());
+                }
+                assertEquals(1.0, rejected(h, "max_connections"));
+                assertEquals(0.0, h.count("closewatch.keepalive.timeouts"));
+                // and each is closed silently once the keep-alive timeout passes
                 for (RawClient c : idle) {
                     assertEquals(0, c.readToEnd().length);
                 }
@@ -374,13 +433,13 @@ class HttpEdgeTest {
             assertEquals(20.0, h.count("closewatch.keepalive.timeouts"));
             // and an upgrade gets a slot
             h.upstream.script(RawUpstream.Connection::echoUntilClose);
-            await().atMost(Duration.ofSeconds(5)).until(() -> h.app.proxy().openSessions() == 0);
+            await().atMost(Duration.ofSeconds(5)).until(() -> h.app.proxy().settings().connections().get() == 0);
             try (RawClient ws = RawClient.open(h.port(), "/ws")) {
                 assertEquals(101, ws.response().status());
                 ws.send(true, CLOSE, Frames.closeBody(1000, ""));
                 ws.readFrame();
             }
-            assertEquals(0.0, rejected(h, "max_connections"));
+            assertEquals(1.0, rejected(h, "max_connections"));
             assertEquals(1.0, upgrades(h, "101"));
         }
     }

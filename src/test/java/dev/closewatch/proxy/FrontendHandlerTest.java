@@ -338,6 +338,24 @@ class FrontendHandlerTest {
     }
 
     @Test
+    void shouldAnswer400WhenTooMuchIsSentBeforeTheUpgradeIsAnswered() {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When more than MAX_EARLY_BYTES follow the upgrade request before the upstream answers
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                + "x".repeat(FrontendHandler.MAX_EARLY_BYTES + 1));
+        // Then the upgrade is refused and its upstream connection cut before anything was flushed to it
+        String forwarded = drain(upstreams.get(0));
+        assertEquals("", forwarded);
+        assertFalse(upstreams.get(0).isActive());
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("invalid_upgrade"));
+        assertFalse(ch.finish());
+    }
+
+    @Test
     void shouldEscapeRequestTextInTheRejectionLine() {
         // Given a route only for /api
         EmbeddedChannel ch = channel("/api");

@@ -1,8 +1,8 @@
 package dev.closewatch.proxy;
 
+import dev.closewatch.observe.LogText;
 import dev.closewatch.websocket.Direction;
 import dev.closewatch.websocket.WebSocketSession;
-import dev.closewatch.observe.LogText;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
@@ -27,9 +27,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The upstream side of a proxied connection during HTTP: relays the response as it comes (a 403
  * stays a 403), unless it does not decode (RFC 9112) — then the {@link FrontendHandler} answers
- * 502 or cuts the client connection, never relaying a well-formed end after a failure. When the upstream answers a WebSocket upgrade request with 101 Switching
- * Protocols (RFC 6455 §4.2.2), it relays the 101, opens a {@link WebSocketSession} and replaces
- * the HTTP codecs of both channels with {@link RelayHandler}s, handing over any bytes already read
+ * 502 or cuts the client connection, never relaying a well-formed end after a failure. When the
+ * upstream answers a WebSocket upgrade request with 101 Switching Protocols (RFC 6455 §4.2.2),
+ * it relays the 101, opens a {@link WebSocketSession} and replaces the HTTP codecs of both channels with {@link RelayHandler}s, handing over any bytes already read
  * past the response head, and relays the bytes the client sent behind its upgrade request first.
  * A 101 to anything but a WebSocket upgrade request is never relayed: every 101 relayed is a session.
  */

@@ -39,7 +39,7 @@ public record CloseWatchConfig(
         listen = listen == null ? DEFAULT_LISTEN : listen;
         admin = admin == null ? new AdminConfig(null) : admin;
         upstream = upstream == null ? new UpstreamConfig(null, null) : upstream;
-        limits = limits == null ? new LimitsConfig(null, null, null, null, null) : limits;
+        limits = limits == null ? new LimitsConfig(null, null, null, null, null, null) : limits;
         keepalive = keepalive == null ? new KeepaliveConfig(null, null, null, null, null) : keepalive;
         drain = drain == null ? new DrainConfig(null, null, null) : drain;
         routes = routes == null ? List.of() : List.copyOf(routes);
@@ -64,6 +64,9 @@ public record CloseWatchConfig(
         positive(errors, "drain.timeout", drain.timeout());
         if (limits.maxConnections() < 0) {
             errors.add("limits.max_connections: " + limits.maxConnections() + " (expected: >= 0; 0 = unlimited)");
+        }
+        if (limits.keepaliveTimeout().isNegative()) {
+            errors.add("limits.keepalive_timeout: " + limits.keepaliveTimeout() + " (expected: >= 0; 0 = no limit)");
         }
         if (limits.maxFrameSize() < 0) {
             errors.add("limits.max_frame_size: " + limits.maxFrameSize() + " (expected: >= 0 bytes; 0 = unlimited)");

@@ -20,7 +20,13 @@ public enum UpstreamFailure {
     /** The upstream closed or reset the connection before a complete response head. */
     CLOSED_EARLY,
     /** The TLS handshake with a {@code wss://} upstream failed (e.g. its certificate did not verify). */
-    TLS_HANDSHAKE;
+    TLS_HANDSHAKE,
+    /**
+     * The upstream's response could not be decoded as HTTP/1.1 (RFC 9112: a bad chunk, conflicting
+     * framing headers, bare LF), or was a 101 that no WebSocket upgrade request asked for or without
+     * {@code Sec-WebSocket-Accept}: answered 502 before any response byte, else the client connection is cut.
+     */
+    INVALID_RESPONSE;
 
     private final String label = name().toLowerCase(Locale.ROOT);
 

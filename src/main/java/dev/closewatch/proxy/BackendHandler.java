@@ -1,7 +1,9 @@
 package dev.closewatch.proxy;
 
+import dev.closewatch.observe.LogText;
 import dev.closewatch.websocket.Direction;
 import dev.closewatch.websocket.WebSocketSession;
+import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
@@ -9,10 +11,12 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
+import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
@@ -22,10 +26,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The upstream side of a proxied connection during HTTP: relays the response as it comes (a 403
- * stays a 403). When the upstream answers a WebSocket upgrade request with 101 Switching
- * Protocols (RFC 6455 §4.2.2), it relays the 101, opens a {@link WebSocketSession} and replaces
- * the HTTP codecs of both channels with {@link RelayHandler}s, handing over any bytes already read
- * past the response head.
+ * stays a 403), unless it does not decode (RFC 9112) — then the {@link FrontendHandler} answers
+ * 502 or cuts the client connection, never relaying a well-formed end after a failure. When the
+ * upstream answers a WebSocket upgrade request with 101 Switching Protocols (RFC 6455 §4.2.2),
+ * it relays the 101, opens a {@link WebSocketSession} and replaces the HTTP codecs of both channels with {@link RelayHandler}s, handing over any bytes already read
+ * past the response head, and relays the bytes the client sent behind its upgrade request first.
+ * A 101 to anything but a WebSocket upgrade request is never relayed: every 101 relayed is a session.
  */
 final class BackendHandler extends ChannelInboundHandlerAdapter {
 
@@ -44,36 +50,62 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
-        if (!(msg instanceof HttpObject)) {
+        if (frontend.finished()) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (msg instanceof HttpResponse response) {
+        if (!(msg instanceof HttpObject obj)) {
+            // Raw bytes come out of the decoder only after a 101 it let pass: never relayed as HTTP.
+            ReferenceCountUtil.release(msg);
+            frontend.invalidResponse("bytes after a 101 that was not relayed");
+            return;
+        }
+        if (obj.decoderResult().isFailure()) {
+            // RFC 9112: a response that does not decode is never relayed as complete.
+            String detail = "response does not decode: " + obj.decoderResult().cause();
+            ReferenceCountUtil.release(obj);
+            frontend.invalidResponse(detail);
+            return;
+        }
+        if (obj instanceof HttpResponse response) {
             int status = response.status().code();
-            if (status == HttpResponseStatus.CONTINUE.code()) {
-                // 100 Continue is informational: the real response follows.
+            if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
+                if (!frontend.upgradeRequest() || !response.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)) {
+                    // Only a WebSocket upgrade request may be answered 101, and RFC 6455 §4.2.2 requires
+                    // Sec-WebSocket-Accept (without it Netty would read the connection as a body).
+                    ReferenceCountUtil.release(obj);
+                    frontend.invalidResponse(frontend.upgradeRequest() ? "101 without Sec-WebSocket-Accept"
+                            : "101 to a request that is not a WebSocket upgrade");
+                    return;
+                }
+                frontend.responseStarted();
+                switching = true;
+                extensions = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+                frontend.upgradeRelayed();
+            } else if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
+                // 100 Continue and other interim responses: the final response follows.
                 client.write(msg, client.voidPromise());
                 return;
-            }
-            frontend.responseStarted();
-            if (frontend.upgradeRequest()) {
-                if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
-                    switching = true;
-                    extensions = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
-                    frontend.upgradeRelayed();
-                } else {
+            } else {
+                frontend.responseStarted();
+                if (frontend.upgradeRequest()) {
+                    // The refused upgrade's connection closes after this response (its decoder is gone).
+                    response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                     frontend.upgradeRefused(status);
                 }
             }
         }
-        client.write(msg, client.voidPromise());
-        if (msg instanceof LastHttpContent) {
+        if (obj instanceof LastHttpContent last) {
             if (switching) {
+                client.write(last, client.voidPromise());
                 switchToRelay(ctx);
             } else {
-                frontend.responseComplete();
+                frontend.responseComplete(last);
             }
-        } else if (msg instanceof HttpContent && !client.isWritable()) {
+            return;
+        }
+        client.write(msg, client.voidPromise());
+        if (msg instanceof HttpContent && !client.isWritable()) {
             ctx.channel().config().setAutoRead(false);
         }
     }
@@ -82,6 +114,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     private void switchToRelay(ChannelHandlerContext ctx) {
         Route route = frontend.route();
         Channel upstream = ctx.channel();
+        ByteBuf early = frontend.takeEarlyBytes();
         ProxySettings settings = frontend.settings();
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 address(client.remoteAddress()), address(upstream.remoteAddress()),
@@ -100,18 +133,25 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         up.replace(HandlerNames.BACKEND, HandlerNames.RELAY, upstreamToClient);
         down.replace(HandlerNames.FRONTEND, HandlerNames.RELAY, clientToUpstream);
         HttpClientCodec clientCodec = (HttpClientCodec) up.get(HandlerNames.HTTP_CLIENT_CODEC);
-        HttpServerCodec serverCodec = (HttpServerCodec) down.get(HandlerNames.HTTP_SERVER_CODEC);
+        HttpServerCodec serverCodec = down.get(HttpServerCodec.class);
         clientCodec.removeOutboundHandler();
         serverCodec.removeOutboundHandler();
         up.remove(clientCodec);
         down.remove(serverCodec);
         client.flush();
+        if (early != null) {
+            // What the client sent behind its upgrade request: the session's first bytes, observed as frames.
+            clientToUpstream.channelRead(down.context(clientToUpstream), early);
+            upstream.flush();
+        }
         client.config().setAutoRead(true);
         settings.sessions().add(control);
         if (settings.draining().get()) {
             control.drain();
         }
-        LOG.debug("[{}] route {} WebSocket session open to {}", client.id(), route.name(), upstream.remoteAddress());
+        LOG.atDebug().addKeyValue("event", "websocket.open").addKeyValue("connection", client.id().asShortText())
+                .addKeyValue("route", route.name()).addKeyValue("upstream", address(upstream.remoteAddress()))
+                .log("WebSocket session open");
     }
 
     static String address(SocketAddress address) {
@@ -130,7 +170,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void channelWritabilityChanged(ChannelHandlerContext ctx) {
         if (ctx.channel().isWritable()) {
-            client.config().setAutoRead(true);
+            frontend.upstreamWritable();
         }
         ctx.fireChannelWritabilityChanged();
     }
@@ -142,7 +182,8 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("[{}] upstream connection failed during HTTP: {}", client.id(), cause.toString());
+        LOG.atDebug().addKeyValue("event", "upstream.connection.failed").addKeyValue("connection", client.id().asShortText())
+                .addKeyValue("detail", LogText.escape(cause.toString())).log("upstream connection failed during HTTP");
         ctx.close();
     }
 }

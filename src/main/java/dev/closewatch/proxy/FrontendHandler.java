@@ -2,12 +2,14 @@ package dev.closewatch.proxy;
 
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.UpstreamUri;
+import dev.closewatch.observe.LogText;
 import dev.closewatch.observe.RequestRejections.Reason;
 import dev.closewatch.observe.UpstreamFailure;
 import dev.closewatch.websocket.Cause;
 import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Initiator;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFuture;
@@ -16,16 +18,21 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ConnectTimeoutException;
+import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
 import io.netty.handler.codec.http.HttpClientCodec;
+import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpObjectDecoder;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.codec.http.HttpUtil;
 import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
@@ -54,19 +61,51 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client side of a proxied connection during HTTP (RFC 6455 §4.1 opening handshake, and plain
- * HTTP/1.1 requests): enforces the connection and handshake limits, picks the route, connects an
+ * HTTP/1.1 requests): enforces the connection and request limits, picks the route, connects an
  * upstream on this channel's event loop (round-robin, the next upstream on a connect failure),
  * forwards the request with {@code X-Forwarded-*} headers, answers 502 when no upstream can be
  * reached and 504 when it does not answer in time. The {@link BackendHandler} relays the response
  * and, on a 101, switches both channels to {@link RelayHandler}s.
+ *
+ * <p>One request at a time: a request pipelined behind another waits, decoded, until the response
+ * to the one before is complete, so every response is paired with its request. After a WebSocket
+ * upgrade request nothing more is parsed as HTTP: the server codec's decoder is removed, and bytes
+ * the client sent early are held (at most {@value #MAX_EARLY_BYTES}) until the upstream answers; a
+ * 101 relays them as the session's first bytes, any other answer drops them and closes.
+ *
+ * <p>Every decoded object's {@code decoderResult()} is checked: a request that fails to decode
+ * anywhere (head or body) is answered 400 (or 414, 431, 505) and the connection is closed; if its
+ * head already went upstream, the upstream connection is cut so that it never sees a terminator.
+ *
+ * <p>One timer per connection, re-armed by state: the request-head timeout
+ * ({@code limits.handshake_timeout}, from accept or from a later request's first byte; 408), the
+ * keep-alive timeout ({@code limits.keepalive_timeout}, from a complete response to the next
+ * request's first byte; closed without an answer), the response timeout (504) and the lingering
+ * close. Every answer of the proxy's own closes lingeringly: the response is flushed, the output
+ * shut down, and what the client still sends is read and discarded (at most {@value #LINGER_BYTES}
+ * bytes, {@link #LINGER_TIME}) before the close, so the client's unread request body cannot turn
+ * the close into a reset that destroys the answer.
  */
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(FrontendHandler.class);
+    /** Bytes a client may send after an upgrade request before the upstream answers; more gets 400. */
+    static final int MAX_EARLY_BYTES = 128 * 1024;
+    /** Bytes read and discarded while closing lingeringly before the connection is closed anyway. */
+    static final long LINGER_BYTES = 1024 * 1024;
+    /** The longest a lingering close waits for the client to stop sending. */
+    static final Duration LINGER_TIME = Duration.ofSeconds(2);
+
+    /** What the connection's one timer is armed for. */
+    private enum Timer { NONE, REQUEST_HEAD, KEEPALIVE, RESPONSE, LINGER }
 
     private final ProxySettings settings;
     private final boolean clientTls;
+    /** The current request's objects waiting for the upstream connect. */
     private final Queue<HttpObject> pending = new ArrayDeque<>();
+    /** Objects of later (pipelined) requests waiting for the current response to complete. */
+    private final Queue<HttpObject> queued = new ArrayDeque<>();
+    private final Runnable onTimer = this::timerFired;
     private Channel client;
     private Channel backend;
     private UpstreamUri connectedUpstream;
@@ -74,15 +113,48 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private boolean counted;
     private boolean overLimit;
     private Route route;
+    /** The request in flight is a WebSocket upgrade. */
     private boolean upgradeRequest;
+    /** A request is in flight: its head was accepted and its response is not complete. */
+    private boolean inFlight;
+    /** The in-flight request has been read completely. */
+    private boolean requestDone;
+    /** The final response head of the in-flight request has been relayed to the client. */
+    private boolean responding;
     private boolean awaitingResponse;
-    private boolean requestSeen;
-    private ScheduledFuture<?> responseTimeout;
-    private ScheduledFuture<?> handshakeTimeout;
+    /** Answered here, cut, or timed out: nothing more is parsed or forwarded. */
+    private boolean finished;
+    private boolean lingering;
+    private long discarded;
+    /** An upgrade request's end was decoded: the decoder is gone, later bytes come raw. */
+    private boolean parsingStopped;
+    /** The last request queued is a WebSocket upgrade. */
+    private boolean queuedUpgrade;
+    /** Bytes the client sent after an upgrade request, before the upstream's answer. */
+    private CompositeByteBuf early;
+    private Timer timerKind = Timer.NONE;
+    private ScheduledFuture<?> timer;
 
     FrontendHandler(ProxySettings settings, boolean clientTls) {
         this.settings = settings;
         this.clientTls = clientTls;
+    }
+
+    /**
+     * The strict HTTP/1.1 decoder settings of both legs: CR LF line endings only (RFC 9112 §2.2),
+     * a Transfer-Encoding whose final coding is not chunked or that comes with a Content-Length is
+     * a failure (RFC 9112 §6.1, §6.3), several Content-Length values are a failure, header names
+     * and values are validated (RFC 9110 §5.5).
+     */
+    static HttpDecoderConfig strictDecoder(int maxInitialLineLength, int maxHeaderSize) {
+        return new HttpDecoderConfig()
+                .setMaxInitialLineLength(maxInitialLineLength)
+                .setMaxHeaderSize(maxHeaderSize)
+                .setMaxChunkSize(8192)
+                .setStrictLineParsing(true)
+                .setUseRfc9112TransferEncoding(true)
+                .setAllowDuplicateContentLengths(false)
+                .setValidateHeaders(true);
     }
 
     @Override
@@ -92,12 +164,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         int open = settings.connections().incrementAndGet();
         int max = settings.limits().maxConnections();
         overLimit = max > 0 && open > max;
-        handshakeTimeout = ctx.executor().schedule(() -> {
-            if (!requestSeen && client.isActive()) {
-                reject(Reason.HANDSHAKE_TIMEOUT, "closewatch: no complete request within "
-                        + settings.limits().handshakeTimeout().toMillis() + " ms");
-            }
-        }, settings.limits().handshakeTimeout().toNanos(), TimeUnit.NANOSECONDS);
+        arm(Timer.REQUEST_HEAD, settings.limits().handshakeTimeout());
         ctx.fireChannelActive();
     }
 
@@ -105,8 +172,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             // RFC 6455 §7.4.1: 1015 — the TLS handshake with the client failed.
-            LOG.info("[{}] TLS handshake with client {} failed: {}", ctx.channel().id(), ctx.channel().remoteAddress(),
-                    done.cause().toString());
+            LOG.atInfo().addKeyValue("event", "tls.handshake.failed").addKeyValue("connection", ctx.channel().id().asShortText())
+                    .addKeyValue("client", BackendHandler.address(ctx.channel().remoteAddress()))
+                    .addKeyValue("detail", LogText.escape(done.cause().toString()))
+                    .log("TLS handshake with the client failed");
             openFailed(settings.routes().fallback(), Initiator.CLIENT, "-");
             ctx.close();
             return;
@@ -125,60 +194,170 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelRead(ChannelHandlerContext ctx, Object msg) {
+        if (finished) {
+            if (msg instanceof ByteBuf buf) {
+                discarded += buf.readableBytes();
+                if (lingering && discarded > LINGER_BYTES) {
+                    ctx.close();
+                }
+            }
+            ReferenceCountUtil.release(msg);
+            return;
+        }
+        if (msg instanceof ByteBuf buf) {
+            // Only after an upgrade request, when the decoder is gone: the session's first bytes, maybe.
+            earlyBytes(buf);
+            return;
+        }
         if (!(msg instanceof HttpObject obj)) {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (obj instanceof HttpRequest request && !startRequest(ctx, request)) {
+        if ((inFlight && requestDone) || !queued.isEmpty()) {
+            // Pipelined: it waits for the response before it; reading waits too, which bounds the queue.
+            queued.add(obj);
+            ctx.channel().config().setAutoRead(false);
+            if (obj instanceof HttpRequest request) {
+                queuedUpgrade = request.decoderResult().isSuccess() && isWebSocketUpgrade(request.headers());
+            }
+            if (obj instanceof LastHttpContent && queuedUpgrade) {
+                // Nothing behind an upgrade request is parsed, even while it waits its turn.
+                stopParsing();
+            }
             return;
         }
-        if (route == null) {
-            // The request was answered locally; drop the rest of it.
+        handle(obj);
+    }
+
+    /** One decoded object of the current request, or the head of the next one. */
+    private void handle(HttpObject obj) {
+        if (obj instanceof HttpRequest request) {
+            if (!startRequest(request)) {
+                return;
+            }
+        } else if (!inFlight || requestDone) {
+            // The rest of a request answered early by the upstream: not forwarded.
             ReferenceCountUtil.release(obj);
             return;
+        } else if (obj.decoderResult().isFailure()) {
+            Throwable cause = obj.decoderResult().cause();
+            ReferenceCountUtil.release(obj);
+            failRequest(Reason.MALFORMED, "closewatch: bad request: invalid body: " + cause.getMessage());
+            return;
         }
-        if (obj instanceof LastHttpContent && upgradeRequest) {
-            // RFC 6455 §4.1: the client waits for the answer; read nothing until it comes.
-            ctx.channel().config().setAutoRead(false);
+        boolean last = obj instanceof LastHttpContent;
+        if (last && upgradeRequest && !queued.isEmpty()) {
+            // A request decoded behind the upgrade request: its bytes are gone, so it cannot be
+            // relayed as the session's first bytes; the upgrade is refused instead.
+            ReferenceCountUtil.release(obj);
+            failRequest(Reason.INVALID_UPGRADE, "closewatch: bad request: data sent behind a WebSocket upgrade request");
+            return;
         }
+        if (last) {
+            requestDone = true;
+        }
+        forward(obj);
+        if (last && upgradeRequest && !finished) {
+            // RFC 6455 §4.1: the client waits for the answer. Read nothing more.
+            client.config().setAutoRead(false);
+            stopParsing();
+        }
+    }
+
+    /**
+     * Removes the server codec's decoder after an upgrade request: whatever it already holds comes
+     * out of it raw (into {@link #earlyBytes}) instead of as another request.
+     */
+    private void stopParsing() {
+        if (parsingStopped) {
+            return;
+        }
+        parsingStopped = true;
+        HttpServerCodec codec = client.pipeline().get(HttpServerCodec.class);
+        if (codec != null) {
+            codec.removeInboundHandler();
+        }
+    }
+
+    private void forward(HttpObject obj) {
         if (backend != null && !connecting) {
             backend.write(obj, backend.voidPromise());
             if (obj instanceof LastHttpContent) {
                 requestSent();
             }
             if (!backend.isWritable()) {
-                ctx.channel().config().setAutoRead(false);
+                client.config().setAutoRead(false);
             }
         } else {
             pending.add(obj);
         }
     }
 
-    /** Returns false if the request was answered here (and released). */
-    private boolean startRequest(ChannelHandlerContext ctx, HttpRequest request) {
-        requestSeen = true;
-        if (handshakeTimeout != null) {
-            handshakeTimeout.cancel(false);
-            handshakeTimeout = null;
+    private void earlyBytes(ByteBuf buf) {
+        if (!parsingStopped) {
+            ReferenceCountUtil.release(buf);
+            return;
         }
+        client.config().setAutoRead(false);
+        if (early == null) {
+            early = client.alloc().compositeBuffer();
+        }
+        early.addComponent(true, buf);
+        if (early.readableBytes() > MAX_EARLY_BYTES) {
+            failRequest(Reason.INVALID_UPGRADE, "closewatch: bad request: more than " + MAX_EARLY_BYTES
+                    + " bytes sent before the upgrade was answered");
+        }
+    }
+
+    /**
+     * The bytes the client sent after its upgrade request, to be relayed first once both channels
+     * relay; null if none. The caller owns them.
+     */
+    ByteBuf takeEarlyBytes() {
+        ByteBuf taken = early;
+        early = null;
+        return taken;
+    }
+
+    /** Returns false if the request was answered here (and released). */
+    private boolean startRequest(HttpRequest request) {
+        cancelTimer();
         DecoderResult result = request.decoderResult();
+        HttpHeaders headers = request.headers();
+        HttpVersion version = request.protocolVersion();
         Reason rejection = null;
         String detail = null;
         Route selected = null;
+        boolean upgrade = false;
         if (result.isFailure()) {
             Throwable cause = result.cause();
             rejection = cause instanceof TooLongHttpHeaderException ? Reason.HEADER_TOO_LARGE
                     : cause instanceof TooLongHttpLineException ? Reason.URI_TOO_LONG : Reason.MALFORMED;
             detail = "closewatch: " + HttpResponseStatus.valueOf(rejection.status()).reasonPhrase().toLowerCase(Locale.ROOT)
                     + ": " + cause.getMessage();
+        } else if (version.majorVersion() != 1) {
+            // RFC 9110 §15.6.6; also the HTTP/2 connection preface (PRI * HTTP/2.0), answered once.
+            rejection = Reason.VERSION_NOT_SUPPORTED;
+            detail = "closewatch: HTTP version not supported: " + version.text() + " (expected: HTTP/1.1)";
+        } else if (hostCount(headers) > 1 || (version.minorVersion() >= 1 && !headers.contains(HttpHeaderNames.HOST))) {
+            rejection = Reason.INVALID_HOST;
+            detail = "closewatch: bad request: exactly one Host header is required (RFC 9112 §3.2)";
         } else if (overLimit) {
             rejection = Reason.MAX_CONNECTIONS;
             detail = "closewatch: too many connections (limits.max_connections " + settings.limits().maxConnections() + ")";
         } else if (settings.draining().get() && backend == null) {
             rejection = Reason.DRAINING;
             detail = "closewatch: shutting down";
+        } else if ((upgrade = isWebSocketUpgrade(headers)) && version.minorVersion() < 1) {
+            rejection = Reason.INVALID_UPGRADE;
+            detail = "closewatch: bad request: a WebSocket upgrade needs HTTP/1.1 (RFC 6455 §4.1)";
+        } else if (upgrade && (HttpUtil.isTransferEncodingChunked(request) || HttpUtil.getContentLength(request, 0L) != 0)) {
+            // RFC 6455 §4.1: the opening handshake is a GET without content; with one, where the
+            // frames begin would be the upstream's guess.
+            rejection = Reason.INVALID_UPGRADE;
+            detail = "closewatch: bad request: a WebSocket upgrade request has no body (RFC 6455 §4.1)";
         } else {
-            selected = settings.routes().select(request.headers().get(HttpHeaderNames.HOST), request.uri());
+            selected = settings.routes().select(headers.get(HttpHeaderNames.HOST), request.uri());
             if (selected == null) {
                 rejection = Reason.NO_ROUTE;
                 detail = "closewatch: no route for this host and path";
@@ -190,14 +369,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         if (rejection != null) {
-            route = null;
+            reject(rejection, detail, request);
             ReferenceCountUtil.release(request);
-            reject(rejection, detail);
             return false;
         }
         route = selected;
-        upgradeRequest = isWebSocketUpgrade(request.headers());
-        addForwardedHeaders(request.headers());
+        inFlight = true;
+        requestDone = false;
+        responding = false;
+        upgradeRequest = upgrade;
+        if (version.minorVersion() > 1) {
+            // RFC 9110 §2.5: an intermediary sends its own version (a higher minor version is 1.1 to us).
+            request.setProtocolVersion(HttpVersion.HTTP_1_1);
+        }
+        addForwardedHeaders(headers);
         if (backend == null && !connecting) {
             connect(route.upstreams().candidates(), 0);
         }
@@ -207,11 +392,42 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return true;
     }
 
-    private void reject(Reason reason, String detail) {
+    private static int hostCount(HttpHeaders headers) {
+        return headers.contains(HttpHeaderNames.HOST) ? headers.getAll(HttpHeaderNames.HOST).size() : 0;
+    }
+
+    /** Answers {@code reason}'s status for the request (may be null) and closes lingeringly. */
+    private void reject(Reason reason, String detail, HttpRequest request) {
         settings.rejections().rejected(reason);
-        LOG.info("[{}] rejected request from {}: {} {} ({})", client.id(), client.remoteAddress(), reason.status(),
-                reason.label(), detail);
-        respondAndClose(HttpResponseStatus.valueOf(reason.status()), detail);
+        String escaped = LogText.escape(detail);
+        var line = LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
+                .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                .addKeyValue("status", reason.status()).addKeyValue("reason", reason.label());
+        if (request != null && request.decoderResult().isSuccess()) {
+            line = line.addKeyValue("method", LogText.escape(request.method().name()))
+                    .addKeyValue("target", LogText.escape(request.uri()));
+        }
+        line.addKeyValue("detail", escaped).log("rejected request");
+        finish(HttpResponseStatus.valueOf(reason.status()), escaped);
+    }
+
+    /**
+     * The request failed after its head was accepted (a body that does not decode, bytes or
+     * requests behind an upgrade): the upstream connection is cut so that it never sees the
+     * request end, and the client gets 400, or is cut if the response had already begun.
+     */
+    private void failRequest(Reason reason, String detail) {
+        finished = true;
+        if (responding) {
+            settings.rejections().rejected(reason);
+            LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
+                    .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                    .addKeyValue("status", 0).addKeyValue("reason", reason.label())
+                    .addKeyValue("detail", LogText.escape(detail)).log("rejected request; response under way, connection cut");
+            cut();
+            return;
+        }
+        reject(reason, detail, null);
     }
 
     static boolean isWebSocketUpgrade(HttpHeaders headers) {
@@ -245,7 +461,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
                 }
                 ch.pipeline()
-                        .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec())
+                        .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec(
+                                strictDecoder(HttpObjectDecoder.DEFAULT_MAX_INITIAL_LINE_LENGTH,
+                                        HttpObjectDecoder.DEFAULT_MAX_HEADER_SIZE),
+                                false, false))
                         .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
             }
         });
@@ -255,10 +474,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 UpstreamFailure failure = classify(future.cause());
                 forRoute.meters().upstreamFailure(failure);
                 forRoute.upstreams().failed(target);
-                LOG.warn("[{}] route {} upstream {}: {} ({})", client.id(), forRoute.name(), target.address(),
-                        failure.label(), future.cause().toString());
+                LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
+                        .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
+                        .addKeyValue("cause", failure.label()).addKeyValue("detail", LogText.escape(future.cause().toString()))
+                        .log("upstream connect failed");
                 backend = null;
-                if (index + 1 < candidates.size() && client.isActive()) {
+                if (finished) {
+                    connecting = false;
+                } else if (index + 1 < candidates.size() && client.isActive()) {
                     connect(candidates, index + 1);
                 } else {
                     connecting = false;
@@ -266,19 +489,25 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 }
                 return;
             }
-            if (!client.isActive()) {
+            if (!client.isActive() || finished) {
                 future.channel().close();
                 return;
             }
             if (target.tls()) {
                 future.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
+                    if (finished) {
+                        return;
+                    }
                     if (hs.isSuccess()) {
                         connected(target);
                     } else {
                         connecting = false;
                         forRoute.upstreams().failed(target);
-                        LOG.warn("[{}] route {} upstream {}: TLS handshake failed ({})", client.id(), forRoute.name(),
-                                target.address(), hs.cause().toString());
+                        LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
+                                .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
+                                .addKeyValue("cause", UpstreamFailure.TLS_HANDSHAKE.label())
+                                .addKeyValue("detail", LogText.escape(hs.cause().toString()))
+                                .log("upstream TLS handshake failed");
                         if (upgradeRequest) {
                             openFailed(forRoute, Initiator.UPSTREAM, target.address().toString());
                         }
@@ -315,7 +544,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
         }
         backend.flush();
-        if (!awaitingResponse || !upgradeRequest) {
+        if (!(requestDone && upgradeRequest) && queued.isEmpty()) {
             client.config().setAutoRead(true);
         }
     }
@@ -336,39 +565,98 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void requestSent() {
         awaitingResponse = true;
-        long timeout = settings.responseTimeout().toNanos();
-        responseTimeout = client.eventLoop().schedule(() -> {
-            if (awaitingResponse) {
-                if (backend != null) {
-                    backend.close();
-                }
-                route.meters().upstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
-                upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, "no response within " + settings.responseTimeout(), false);
-            }
-        }, timeout, TimeUnit.NANOSECONDS);
+        arm(Timer.RESPONSE, settings.responseTimeout());
     }
 
-    /** The upstream's response head arrived. */
+    /** The upstream's final response head arrived and is being relayed. */
     void responseStarted() {
         awaitingResponse = false;
-        if (responseTimeout != null) {
-            responseTimeout.cancel(false);
-            responseTimeout = null;
+        responding = true;
+        if (timerKind == Timer.RESPONSE) {
+            cancelTimer();
         }
     }
 
-    /** The upstream's response is complete; read the client's next request. */
-    void responseComplete() {
-        client.config().setAutoRead(true);
+    /**
+     * The upstream's response ends with {@code last}, which this writes to the client. After a
+     * refused upgrade the connection closes (the decoder is gone); otherwise the next request is
+     * read, a pipelined one at once.
+     */
+    void responseComplete(LastHttpContent last) {
+        if (finished) {
+            ReferenceCountUtil.release(last);
+            return;
+        }
+        inFlight = false;
+        responding = false;
+        if (upgradeRequest) {
+            // The upgrade was refused: the bytes sent behind it are dropped, never relayed.
+            finished = true;
+            releaseEarly();
+            client.writeAndFlush(last).addListener(f -> lingerOrClose(f.isSuccess()));
+            if (backend != null) {
+                backend.close();
+            }
+            return;
+        }
+        client.write(last, client.voidPromise());
+        Duration keepalive = settings.limits().keepaliveTimeout();
+        if (keepalive.isZero()) {
+            cancelTimer();
+        } else {
+            arm(Timer.KEEPALIVE, keepalive);
+        }
+        HttpObject obj;
+        boolean dequeued = false;
+        while (!finished && !(inFlight && requestDone) && (obj = queued.poll()) != null) {
+            dequeued = true;
+            handle(obj);
+        }
+        if (dequeued && backend != null && !connecting) {
+            // Runs in the upstream channel's read: no client read completes to flush the pipelined request.
+            backend.flush();
+        }
+        if (!finished && !connecting && queued.isEmpty() && !(inFlight && requestDone && upgradeRequest)) {
+            client.config().setAutoRead(true);
+        }
     }
 
     /** The upstream connection ended before or while a response was due. */
     void upstreamClosedEarly() {
+        if (finished) {
+            return;
+        }
         if (awaitingResponse) {
             route.meters().upstreamFailure(UpstreamFailure.CLOSED_EARLY);
             upstreamFailed(UpstreamFailure.CLOSED_EARLY, "upstream closed the connection before answering", false);
+        } else if (responding) {
+            // A response cut short: the client sees it cut too, never a complete-looking one.
+            cut();
         } else if (!connecting) {
+            finished = true;
             RelayHandler.closeOnFlush(client);
+        }
+    }
+
+    /**
+     * The upstream's response does not decode, or is a 101 no upgrade asked for: counted as
+     * {@code invalid_response}; 502 if no byte of the final response went to the client yet, else
+     * the client connection is cut.
+     */
+    void invalidResponse(String detail) {
+        if (finished) {
+            return;
+        }
+        route.meters().upstreamFailure(UpstreamFailure.INVALID_RESPONSE);
+        finished = true;
+        if (responding) {
+            LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id().asShortText())
+                    .addKeyValue("route", route.name()).addKeyValue("cause", UpstreamFailure.INVALID_RESPONSE.label())
+                    .addKeyValue("status", 0).addKeyValue("detail", LogText.escape(detail))
+                    .log("invalid upstream response; client connection cut");
+            cut();
+        } else {
+            upstreamFailed(UpstreamFailure.INVALID_RESPONSE, detail, false);
         }
     }
 
@@ -377,8 +665,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * failed upgrade. The upstream failure itself is counted where it happened.
      */
     private void upstreamFailed(UpstreamFailure failure, String detail, boolean countFailure) {
-        responseStarted();
-        releasePending();
+        awaitingResponse = false;
         HttpResponseStatus status = failure == UpstreamFailure.RESPONSE_TIMEOUT
                 ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
         if (countFailure) {
@@ -387,8 +674,21 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (upgradeRequest) {
             route.meters().upgrade(status.code());
         }
-        LOG.warn("[{}] route {}: {} -> {} ({})", client.id(), route.name(), failure.label(), status.code(), detail);
-        respondAndClose(status, "closewatch: route " + route.name() + ": upstream " + failure.label().replace('_', ' '));
+        LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id().asShortText())
+                .addKeyValue("route", route.name()).addKeyValue("cause", failure.label())
+                .addKeyValue("status", status.code()).addKeyValue("detail", LogText.escape(detail))
+                .log("no usable upstream response");
+        finish(status, "closewatch: route " + route.name() + ": upstream " + failure.label().replace('_', ' '));
+    }
+
+    /**
+     * The upstream connection can take writes again: read the client again, unless the client must
+     * wait (a pipelined request queued, or an upgrade request awaiting its answer).
+     */
+    void upstreamWritable() {
+        if (finished || (queued.isEmpty() && !parsingStopped && !connecting)) {
+            client.config().setAutoRead(true);
+        }
     }
 
     void upgradeRelayed() {
@@ -407,32 +707,145 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return upgradeRequest;
     }
 
+    boolean finished() {
+        return finished;
+    }
+
     ProxySettings settings() {
         return settings;
     }
 
-    private void respondAndClose(HttpResponseStatus status, String body) {
+    /** Ends the connection with the proxy's own answer: nothing more is forwarded; closes lingeringly. */
+    private void finish(HttpResponseStatus status, String body) {
+        finished = true;
+        releaseAll();
+        if (backend != null) {
+            backend.close();
+        }
         if (!client.isActive()) {
             return;
         }
+        // The rest of the input, raw: counted and discarded while lingering, never decoded.
+        stopParsing();
         ByteBuf content = Unpooled.copiedBuffer(body + "\n", StandardCharsets.UTF_8);
         FullHttpResponse response = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, status, content);
         response.headers()
                 .set(HttpHeaderNames.CONTENT_TYPE, "text/plain; charset=utf-8")
                 .setInt(HttpHeaderNames.CONTENT_LENGTH, content.readableBytes())
                 .set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
-        client.writeAndFlush(response).addListener(ChannelFutureListener.CLOSE);
+        client.writeAndFlush(response).addListener(f -> lingerOrClose(f.isSuccess()));
     }
 
-    private void releasePending() {
+    /**
+     * Lingering close (as nginx's {@code lingering_close}): output shut down after the answer,
+     * input read and discarded up to {@link #LINGER_BYTES} or {@link #LINGER_TIME}, then closed —
+     * closing with unread input would send an RST that can destroy the answer in flight.
+     */
+    private void lingerOrClose(boolean written) {
+        if (!written || !client.isActive() || !(client instanceof DuplexChannel duplex) || discarded > LINGER_BYTES) {
+            client.close();
+            return;
+        }
+        lingering = true;
+        arm(Timer.LINGER, LINGER_TIME);
+        duplex.shutdownOutput().addListener(f -> {
+            if (f.isSuccess()) {
+                client.config().setAutoRead(true);
+            } else {
+                client.close();
+            }
+        });
+    }
+
+    /** Closes at once (an RST if input is pending), for a response already under way that must not look complete. */
+    private void cut() {
+        finished = true;
+        releaseAll();
+        if (backend != null) {
+            backend.close();
+        }
+        client.close();
+    }
+
+    private void releaseAll() {
         HttpObject obj;
         while ((obj = pending.poll()) != null) {
             ReferenceCountUtil.release(obj);
+        }
+        while ((obj = queued.poll()) != null) {
+            ReferenceCountUtil.release(obj);
+        }
+        releaseEarly();
+    }
+
+    private void releaseEarly() {
+        if (early != null) {
+            early.release();
+            early = null;
+        }
+    }
+
+    private void arm(Timer kind, Duration after) {
+        if (timer != null) {
+            timer.cancel(false);
+        }
+        timerKind = kind;
+        timer = client.eventLoop().schedule(onTimer, after.toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    private void cancelTimer() {
+        if (timer != null) {
+            timer.cancel(false);
+            timer = null;
+        }
+        timerKind = Timer.NONE;
+    }
+
+    private void timerFired() {
+        Timer kind = timerKind;
+        timer = null;
+        timerKind = Timer.NONE;
+        if (!client.isActive()) {
+            return;
+        }
+        switch (kind) {
+            case REQUEST_HEAD -> {
+                if (!finished && !inFlight) {
+                    reject(Reason.HANDSHAKE_TIMEOUT, "closewatch: no complete request head within "
+                            + settings.limits().handshakeTimeout().toMillis() + " ms", null);
+                }
+            }
+            case KEEPALIVE -> {
+                if (!finished && !inFlight) {
+                    settings.rejections().keepaliveTimedOut();
+                    LOG.atDebug().addKeyValue("event", "http.keepalive.timeout").addKeyValue("connection", client.id().asShortText())
+                            .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                            .log("idle keep-alive connection closed");
+                    finished = true;
+                    releaseAll();
+                    if (backend != null) {
+                        backend.close();
+                    }
+                    client.close();
+                }
+            }
+            case RESPONSE -> {
+                if (awaitingResponse && !finished) {
+                    route.meters().upstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
+                    upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, "no response within " + settings.responseTimeout(), false);
+                }
+            }
+            case LINGER -> client.close();
+            case NONE -> { }
         }
     }
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (!finished && !inFlight && timerKind != Timer.REQUEST_HEAD && client != null) {
+            // The first bytes of a next request (or of the first, with keepalive_timeout 0): its head is due.
+            arm(Timer.REQUEST_HEAD, settings.limits().handshakeTimeout());
+        }
         if (backend != null && !connecting) {
             backend.flush();
         }
@@ -449,9 +862,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         // Replaced by a RelayHandler after a 101: the connection stays counted until it closes.
-        if (handshakeTimeout != null) {
-            handshakeTimeout.cancel(false);
-        }
+        cancelTimer();
+        releaseAll();
         if (counted && ctx.channel().isActive()) {
             counted = false;
             ctx.channel().closeFuture().addListener(f -> settings.connections().decrementAndGet());
@@ -464,11 +876,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             counted = false;
             settings.connections().decrementAndGet();
         }
-        if (handshakeTimeout != null) {
-            handshakeTimeout.cancel(false);
-        }
-        releasePending();
-        responseStarted();
+        cancelTimer();
+        releaseAll();
+        awaitingResponse = false;
         if (backend != null) {
             RelayHandler.closeOnFlush(backend);
         }
@@ -476,7 +886,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.debug("[{}] client connection failed during HTTP: {}", ctx.channel().id(), cause.toString());
+        LOG.atDebug().addKeyValue("event", "http.connection.failed").addKeyValue("connection", ctx.channel().id().asShortText())
+                .addKeyValue("detail", LogText.escape(cause.toString())).log("client connection failed during HTTP");
         ctx.close();
     }
 }

@@ -110,8 +110,6 @@ public final class ProxyServer implements AutoCloseable {
                 UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()));
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
-        int maxLine = config.limits().maxInitialLineLength();
-        int maxHeader = config.limits().maxHeaderSize();
         HostPort listen = HostPort.parse(config.listen());
         try {
             Channel listener = new ServerBootstrap()
@@ -123,12 +121,7 @@ public final class ProxyServer implements AutoCloseable {
                         @Override
                         protected void initChannel(Channel ch) {
                             Transport.configureSocket(ch, config.keepalive().tcpKeepalive());
-                            if (serverTls != null) {
-                                ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
-                            }
-                            ch.pipeline()
-                                    .addLast(HandlerNames.HTTP_SERVER_CODEC, new HttpServerCodec(maxLine, maxHeader, 8192))
-                                    .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings, serverTls != null));
+                            initClientPipeline(ch, settings, serverTls);
                         }
                     })
                     .bind(listen.toSocketAddress()).sync().channel();
@@ -145,6 +138,26 @@ public final class ProxyServer implements AutoCloseable {
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /**
+     * Sets up a client connection's pipeline: TLS when {@code serverTls} is not null, the HTTP/1.1
+     * server codec with strict decoding ({@code limits.max_initial_line_length},
+     * {@code limits.max_header_size}; RFC 9112 line endings and message framing) and the
+     * {@link FrontendHandler}. Socket options are the caller's.
+     *
+     * @param ch        a client channel, registered (a socket, or an {@code EmbeddedChannel} in tests)
+     * @param settings  what every connection of the proxy shares
+     * @param serverTls the proxy's server TLS context, or null for plain {@code ws://}
+     */
+    static void initClientPipeline(Channel ch, ProxySettings settings, SslContext serverTls) {
+        if (serverTls != null) {
+            ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
+        }
+        ch.pipeline()
+                .addLast(HandlerNames.HTTP_SERVER_CODEC, new HttpServerCodec(FrontendHandler.strictDecoder(
+                        settings.limits().maxInitialLineLength(), settings.limits().maxHeaderSize())))
+                .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings, serverTls != null));
     }
 
     private static SslContext serverTls(TlsConfig tls) throws IOException {
@@ -218,8 +231,10 @@ public final class ProxyServer implements AutoCloseable {
         if (!settings.draining().compareAndSet(false, true)) {
             return;
         }
-        LOG.info("closewatch draining: {} open session(s), closing with {} within {}", settings.sessions().size(),
-                settings.drain().closeCode(), settings.drain().timeout());
+        LOG.atInfo().addKeyValue("event", "proxy.drain").addKeyValue("sessions", settings.sessions().size())
+                .addKeyValue("close_code", settings.drain().closeCode())
+                .addKeyValue("timeout_ms", settings.drain().timeout().toMillis())
+                .log("closewatch draining");
         listener.close();
         for (SessionControl control : Set.copyOf(settings.sessions())) {
             control.eventLoop().execute(control::drain);

@@ -4,55 +4,117 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.CloseWatchConfig;
+import dev.closewatch.config.LimitsConfig;
 import dev.closewatch.config.UpstreamUri;
-import dev.closewatch.observe.RequestRejections;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.Observability;
+import dev.closewatch.observe.RequestRejections;
+import dev.closewatch.testing.ProxyHarness;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
-import io.netty.handler.codec.http.HttpServerCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.slf4j.LoggerFactory;
 import org.slf4j.event.Level;
 
-/** {@link FrontendHandler} over an {@link EmbeddedChannel}: requests answered without an upstream. */
+/**
+ * {@link FrontendHandler} over an {@link EmbeddedChannel} set up by
+ * {@link ProxyServer#initClientPipeline}, with an {@link EmbeddedChannel} standing in for the
+ * upstream connection: requests answered without an upstream, and what reaches the upstream.
+ */
 class FrontendHandlerTest {
 
-    private static EmbeddedChannel channel(String prefix) {
-        Observability obs = new Observability(new SimpleMeterRegistry(), new CloseLogger(Level.DEBUG));
+    private final MeterRegistry registry = new SimpleMeterRegistry();
+    private final List<EmbeddedChannel> upstreams = new ArrayList<>();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private final Logger frontendLog = (Logger) LoggerFactory.getLogger(FrontendHandler.class);
+
+    @BeforeEach
+    void captureLogs() {
+        logs.start();
+        frontendLog.addAppender(logs);
+    }
+
+    @AfterEach
+    void releaseLogs() {
+        frontendLog.detachAppender(logs);
+        upstreams.forEach(EmbeddedChannel::finishAndReleaseAll);
+    }
+
+    /** A client channel with a 1 KiB header limit, a route for {@code prefix}, upstreams as EmbeddedChannels. */
+    private EmbeddedChannel channel(String prefix) {
+        Observability obs = new Observability(registry, new CloseLogger(Level.DEBUG));
         Route api = new Route("api", prefix, null, new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9")),
                 1, System::nanoTime), obs.route("api"), obs.sessionListener("api"), CloseCatalog.loadDefault());
-        ProxySettings settings = settings(new Routes(List.of(api)), obs);
-        return new EmbeddedChannel(new HttpServerCodec(8192, 1024, 8192), new FrontendHandler(settings, false));
+        UpstreamConnector embedded = (client, target, initializer) -> {
+            EmbeddedChannel up = new EmbeddedChannel();
+            up.pipeline().addLast(initializer);
+            upstreams.add(up);
+            return up.newSucceededFuture();
+        };
+        ProxySettings settings = settings(new Routes(List.of(api)), obs, new LimitsConfig(null, null, null, 1024, null),
+                embedded);
+        return new EmbeddedChannel(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ProxyServer.initClientPipeline(ch, settings, null);
+            }
+        });
     }
 
     static ProxySettings settings(Routes routes, Observability obs) {
-        CloseWatchConfig defaults = CloseWatchConfig.defaults();
-        return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), defaults.limits(), defaults.keepalive(), defaults.drain(), null,
-                new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
-                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE,
+        return settings(routes, obs, CloseWatchConfig.defaults().limits(),
                 UpstreamConnector.sockets(Transport.best(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE,
                         Duration.ofSeconds(1)));
     }
 
-    private static String response(EmbeddedChannel ch) {
+    static ProxySettings settings(Routes routes, Observability obs, LimitsConfig limits, UpstreamConnector connector) {
+        CloseWatchConfig defaults = CloseWatchConfig.defaults();
+        return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
+                Duration.ofSeconds(1), limits, defaults.keepalive(), defaults.drain(), null,
+                new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
+                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, connector);
+    }
+
+    private static String drain(EmbeddedChannel ch) {
         StringBuilder sb = new StringBuilder();
-        ByteBuf buf;
-        while ((buf = ch.readOutbound()) != null) {
+        Object o;
+        while ((o = ch.readOutbound()) != null) {
+            ByteBuf buf = (ByteBuf) o;
             sb.append(buf.toString(StandardCharsets.ISO_8859_1));
             buf.release();
         }
         return sb.toString();
+    }
+
+    private static void send(EmbeddedChannel ch, String text) {
+        ch.writeInbound(Unpooled.copiedBuffer(text, StandardCharsets.ISO_8859_1));
+    }
+
+    private double rejected(String reason) {
+        Counter c = registry.find(RequestRejections.NAME).tag("reason", reason).counter();
+        return c == null ? 0 : c.count();
     }
 
     @Test
@@ -60,9 +122,9 @@ class FrontendHandlerTest {
         // Given
         EmbeddedChannel ch = channel("/");
         // When
-        ch.writeInbound(Unpooled.copiedBuffer("NOT HTTP AT ALL\r\n\r\n", StandardCharsets.ISO_8859_1));
+        send(ch, "NOT HTTP AT ALL\r\n\r\n");
         // Then
-        String response = response(ch);
+        String response = drain(ch);
         assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
         assertTrue(response.contains("connection: close"), response);
         assertFalse(ch.isActive());
@@ -74,10 +136,9 @@ class FrontendHandlerTest {
         // Given a 1 KiB header limit
         EmbeddedChannel ch = channel("/");
         // When
-        ch.writeInbound(Unpooled.copiedBuffer("GET / HTTP/1.1\r\nX-Big: " + "a".repeat(2000) + "\r\n\r\n",
-                StandardCharsets.ISO_8859_1));
+        send(ch, "GET / HTTP/1.1\r\nX-Big: " + "a".repeat(2000) + "\r\n\r\n");
         // Then
-        assertTrue(response(ch).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
+        assertTrue(drain(ch).startsWith("HTTP/1.1 431 Request Header Fields Too Large\r\n"));
         assertFalse(ch.finish());
     }
 
@@ -86,9 +147,9 @@ class FrontendHandlerTest {
         // Given an 8 KiB request-line limit
         EmbeddedChannel ch = channel("/");
         // When
-        ch.writeInbound(Unpooled.copiedBuffer("GET /" + "a".repeat(9000) + " HTTP/1.1\r\n\r\n", StandardCharsets.ISO_8859_1));
+        send(ch, "GET /" + "a".repeat(9000) + " HTTP/1.1\r\n\r\n");
         // Then
-        assertTrue(response(ch).startsWith("HTTP/1.1 414 Request-URI Too Long\r\n"));
+        assertTrue(drain(ch).startsWith("HTTP/1.1 414 Request-URI Too Long\r\n"));
         assertFalse(ch.finish());
     }
 
@@ -97,11 +158,235 @@ class FrontendHandlerTest {
         // Given a route only for /api
         EmbeddedChannel ch = channel("/api");
         // When
-        ch.writeInbound(Unpooled.copiedBuffer("GET /other HTTP/1.1\r\nHost: x\r\n\r\n", StandardCharsets.ISO_8859_1));
+        send(ch, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n");
         // Then
-        String response = response(ch);
+        String response = drain(ch);
         assertTrue(response.startsWith("HTTP/1.1 404 Not Found\r\n"), response);
         assertTrue(response.contains("no route"), response);
+        assertFalse(ch.finish());
+    }
+
+    /** RFC 9112 §6.1, §6.3, §2.2, §5.1 and RFC 9110 §8.6: framing that two parsers could read two ways. */
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nContent-Length: 4\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nabcd\r\n0\r\n\r\n",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 5\r\n\r\nabcde",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nContent-Length: 4\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4, 4\r\n\r\nabcd",
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: +4\r\n\r\nabcd",
+            "GET / HTTP/1.1\r\nHost : x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A : y\r\n\r\n",
+            "GET / HTTP/1.1\nHost: x\n\n",
+            "GET / HTTP/1.1\r\nHost: x\nX-A: y\r\n\r\n",
+            "GET / HTTP/1.1\rHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\rX-A: y\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nX-A: a\u0000b\r\n\r\n",
+            "GET / HTTP/3\r\nHost: x\r\n\r\n",
+    })
+    void shouldAnswer400ToAmbiguousFramingBeforeAnyUpstream(String request) {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, request);
+        // Then
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertTrue(response.contains("connection: close\r\n"), response);
+        assertFalse(ch.isActive());
+        assertEquals(1.0, rejected("malformed"));
+        assertTrue(upstreams.isEmpty(), "no upstream connection");
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "4\r\nabcd\r\nzz\r\nmore\r\n0\r\n\r\n",
+            "ffffffffffffffffff\r\nabcd\r\n0\r\n\r\n",
+            "4\nabcd\n0\n\n",
+            "4\r\nabcdXX0\r\n\r\n",
+    })
+    void shouldCutTheUpstreamWhenARequestBodyFailsToDecode(String body) {
+        // Given a chunked request whose head went upstream
+        EmbeddedChannel ch = channel("/");
+        send(ch, "POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n");
+        EmbeddedChannel up = upstreams.get(0);
+        String head = drain(up);
+        assertTrue(head.startsWith("POST /x HTTP/1.1\r\n"), head);
+        // When the body fails to decode
+        send(ch, body);
+        // Then the upstream sees no terminator, only its connection cut; the client gets 400
+        String rest = drain(up);
+        assertFalse(rest.contains("0\r\n\r\n"), rest);
+        assertTrue("4\r\nabcd\r\n".startsWith(rest), rest);
+        assertFalse(up.isActive());
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertTrue(response.contains("invalid body"), response);
+        assertFalse(ch.isActive());
+        assertEquals(1.0, rejected("malformed"));
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "GET / HTTP/1.1\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nHost: x\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n",
+            "GET / HTTP/1.0\r\nHost: x\r\nHost: y\r\n\r\n",
+    })
+    void shouldAnswer400WithoutExactlyOneHost(String request) {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, request);
+        // Then (RFC 9112 §3.2)
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("invalid_host"));
+        assertTrue(upstreams.isEmpty());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldAnswer400ToAnUpgradeOnHttp10() {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, "GET /ws HTTP/1.0\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        // Then
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("invalid_upgrade"));
+        assertTrue(upstreams.isEmpty());
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"Content-Length: 5\r\n", "Transfer-Encoding: chunked\r\n"})
+    void shouldAnswer400ToAnUpgradeWithABody(String framing) {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n" + framing + "\r\nhello");
+        // Then
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("invalid_upgrade"));
+        assertTrue(upstreams.isEmpty());
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"GET / HTTP/2.0\r\nHost: x\r\n\r\n", "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "GET / HTTP/0.9\r\nHost: x\r\n\r\n"})
+    void shouldAnswer505OnceToAnotherMajorVersion(String request) {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, request);
+        // Then: the HTTP/2 preface is one rejection, not two
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 505 HTTP Version Not Supported\r\n"), response);
+        assertEquals(1.0, rejected("version_not_supported"));
+        assertEquals(0.0, rejected("malformed"));
+        assertTrue(upstreams.isEmpty());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldForwardAHigherMinorVersionAsHttp11() {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, "GET /x HTTP/1.7\r\nHost: x\r\n\r\n");
+        // Then (RFC 9110 §2.5)
+        String forwarded = drain(upstreams.get(0));
+        assertTrue(forwarded.startsWith("GET /x HTTP/1.1\r\n"), forwarded);
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldNotParseARequestPipelinedBehindAnUpgrade() {
+        // Given an upgrade request with a request pipelined behind it in one write
+        EmbeddedChannel ch = channel("/");
+        // When
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                + "GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n");
+        // Then only the upgrade request reaches the upstream, and no more is read until it answers
+        String forwarded = drain(upstreams.get(0));
+        assertTrue(forwarded.startsWith("GET /ws HTTP/1.1\r\n"), forwarded);
+        assertFalse(forwarded.contains("smuggled"), forwarded);
+        assertFalse(ch.config().isAutoRead());
+        assertEquals(1, upstreams.size());
+        // When the upstream refuses the upgrade
+        upstreams.get(0).writeInbound(Unpooled.copiedBuffer("HTTP/1.1 403 Forbidden\r\nContent-Length: 2\r\n\r\nno",
+                StandardCharsets.ISO_8859_1));
+        // Then the refusal is relayed with connection: close, the pipelined bytes are dropped, and it closes
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 403 Forbidden\r\n"), response);
+        assertTrue(response.contains("connection: close\r\n"), response);
+        assertTrue(response.endsWith("\r\n\r\nno"), response);
+        assertFalse(ch.isActive());
+        assertEquals("", drain(upstreams.get(0)));
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldAnswer400WhenTooMuchIsSentBeforeTheUpgradeIsAnswered() {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When more than MAX_EARLY_BYTES follow the upgrade request before the upstream answers
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                + "x".repeat(FrontendHandler.MAX_EARLY_BYTES + 1));
+        // Then the upgrade is refused and its upstream connection cut before anything was flushed to it
+        String forwarded = drain(upstreams.get(0));
+        assertEquals("", forwarded);
+        assertFalse(upstreams.get(0).isActive());
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("invalid_upgrade"));
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldEscapeRequestTextInTheRejectionLine() {
+        // Given a route only for /api
+        EmbeddedChannel ch = channel("/api");
+        // When the request target carries ESC sequences
+        send(ch, "GET /x\u001b[1A\u001b[2K HTTP/1.1\r\nHost: x\r\n\r\n");
+        // Then the key-value line carries them escaped, with the event and the connection id
+        assertTrue(drain(ch).startsWith("HTTP/1.1 404 Not Found\r\n"));
+        ILoggingEvent line = logs.list.get(0);
+        assertEquals("http.request.rejected", ProxyHarness.kv(line, "event"));
+        assertEquals(ch.id().asShortText(), ProxyHarness.kv(line, "connection"));
+        assertEquals(404, ProxyHarness.kv(line, "status"));
+        assertEquals("no_route", ProxyHarness.kv(line, "reason"));
+        assertEquals("/x\\u001b[1A\\u001b[2K", ProxyHarness.kv(line, "target"));
+        assertEquals("rejected request", line.getFormattedMessage());
+        assertFalse(ch.finish());
+    }
+
+    @Test
+    void shouldEscapeHeaderTextInTheRejectionLine() {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When a header name carries ESC and a bare CR
+        send(ch, "GET / HTTP/1.1\r\nHost: x\r\nX\u001b[2K\rY: 1\r\n\r\n");
+        // Then no line has a raw control character
+        assertTrue(drain(ch).startsWith("HTTP/1.1 400 Bad Request\r\n"));
+        ILoggingEvent line = logs.list.get(0);
+        assertEquals("http.request.rejected", ProxyHarness.kv(line, "event"));
+        for (var pair : line.getKeyValuePairs()) {
+            String value = String.valueOf(pair.value);
+            assertTrue(value.chars().noneMatch(c -> c < 0x20 || c == 0x7f), pair.key + "=" + value);
+        }
         assertFalse(ch.finish());
     }
 

@@ -105,4 +105,20 @@ class HttpReverseProxyTest {
             assertEquals("chunked", head.headers().get("transfer-encoding"), head.toString());
         }
     }
+
+    @Test
+    void shouldAnswerPipelinedRequestsInOrder() throws Exception {
+        // When a raw client pipelines two requests in one write
+        try (dev.closewatch.testing.RawClient raw = dev.closewatch.testing.RawClient.connect(harness.port())) {
+            raw.writeAscii("GET /one HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nGET /two HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+            // Then each gets its own response, in order
+            for (String path : new String[] {"/base/one", "/base/two"}) {
+                dev.closewatch.testing.RawSocket.Head head = raw.readHead();
+                assertEquals(200, head.status());
+                String body = new String(raw.readBytes(Integer.parseInt(head.headers().get("content-length"))),
+                        StandardCharsets.UTF_8);
+                assertEquals(path, fields(body)[1]);
+            }
+        }
+    }
 }

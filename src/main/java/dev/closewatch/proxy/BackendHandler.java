@@ -21,6 +21,7 @@ import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +81,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                 }
                 frontend.responseStarted();
                 switching = true;
-                extensions = response.headers().get(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+                // RFC 6455 §9.1: the header may be repeated; its values form one comma-separated list.
+                List<String> offered = response.headers().getAll(HttpHeaderNames.SEC_WEBSOCKET_EXTENSIONS);
+                extensions = offered.isEmpty() ? null : String.join(", ", offered);
                 frontend.upgradeRelayed();
             } else if (response.status().codeClass() == HttpStatusClass.INFORMATIONAL) {
                 // 100 Continue and other interim responses: the final response follows.

@@ -504,6 +504,38 @@ class RelayHardeningTest {
     }
 
     @Test
+    void shouldReadEveryExtensionsHeaderOfThe101() throws Exception {
+        try (ProxyHarness h = ProxyHarness.start()) {
+            // Given a 101 that lists its extensions in two headers (RFC 6455 §9.1), the second an
+            // extension closewatch does not know, which may give RSV2 and RSV3 a meaning
+            CompletableFuture<byte[]> upstreamRead = new CompletableFuture<>();
+            h.upstream.script(conn -> {
+                RawSocket.Head request = conn.readHead();
+                conn.writeAscii("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                        + "Sec-WebSocket-Accept: " + acceptKey(request.headers().get("sec-websocket-key")) + "\r\n"
+                        + "Sec-WebSocket-Extensions: permessage-deflate\r\n"
+                        + "Sec-WebSocket-Extensions: x-private-framing\r\n\r\n");
+                WsFrame f = conn.readFrame();
+                WsFrame close = conn.readFrame();
+                conn.send(true, CLOSE, close.payload());
+                upstreamRead.complete(f.raw());
+            });
+            try (RawClient client = RawClient.open(h.port(), "/")) {
+                // When the client sends a frame with RSV2 and RSV3 set
+                byte[] fromClient = client.send(true, 0x30 | BINARY, new byte[] {1, 2});
+                client.send(true, CLOSE, Frames.closeBody(1000, ""));
+                client.readFrame();
+
+                // Then it is relayed as sent and is no violation: the second header counts too
+                assertArrayEquals(fromClient, upstreamRead.get(10, TimeUnit.SECONDS));
+                h.nextEvent();
+                assertEquals(0.0, h.count("closewatch.protocol.violations", "route", ROUTE, "direction", C2U,
+                        "violation", "reserved_bits"));
+            }
+        }
+    }
+
+    @Test
     void shouldRecordTheAnswerToAnInvalidCloseInEventLogLineAndApi() throws Exception {
         try (ProxyHarness h = ProxyHarness.start()) {
             // Given an upstream that answers an invalid Close with 1002 Protocol Error

@@ -3,10 +3,12 @@ package dev.closewatch.demo;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import dev.closewatch.cli.CloseWatchApp;
+import dev.closewatch.testing.Accounting;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.CustomCodeConfig;
 import dev.closewatch.websocket.CloseEvent;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +28,7 @@ class DemoScenarioTest {
     private static EchoUpstream upstream;
     private static CloseWatchApp app;
     private static TrafficMix traffic;
+    private static Accounting accounting;
     private static final LinkedBlockingQueue<CloseEvent> EVENTS = new LinkedBlockingQueue<>();
 
     @BeforeAll
@@ -35,6 +38,7 @@ class DemoScenarioTest {
                 .withUpstream("ws://127.0.0.1:" + upstream.address().getPort());
         config = config.withCodes(List.of(new CustomCodeConfig(4001, "Token Expired", null, null, null, null, "Refresh.")));
         app = CloseWatchApp.start(config);
+        accounting = Accounting.attach(app);
         app.observability().addCloseConsumer(EVENTS::add);
         traffic = new TrafficMix(URI.create("ws://127.0.0.1:" + app.proxy().address().getPort() + "/demo"));
     }
@@ -42,8 +46,13 @@ class DemoScenarioTest {
     @AfterAll
     static void stop() {
         traffic.close();
-        app.close();
-        upstream.close();
+        try {
+            // Every ending of the demo's mix keeps the accounting invariants (see Accounting).
+            accounting.assertBalanced(Duration.ofSeconds(10));
+        } finally {
+            app.close();
+            upstream.close();
+        }
     }
 
     static Stream<Scenario> scenarios() {

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.closewatch.catalog.Category;
 import dev.closewatch.cli.CloseWatchApp;
+import dev.closewatch.testing.Accounting;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.demo.EchoUpstream;
 import dev.closewatch.observe.MeterNames;
@@ -65,6 +66,8 @@ class NodeWsInteropTest {
     private static CloseWatchApp nettyApp;
     private static final Queue<CloseEvent> nettyEvents = new ConcurrentLinkedQueue<>();
 
+    private static final List<Accounting> accounting = new ArrayList<>();
+
     private final List<NodePeer> clients = new ArrayList<>();
 
     @BeforeAll
@@ -85,12 +88,22 @@ class NodeWsInteropTest {
         CloseWatchConfig config = CloseWatchConfig.defaults().withListen("127.0.0.1:0").withAdmin("127.0.0.1:0")
                 .withUpstream("ws://127.0.0.1:" + upstreamPort);
         CloseWatchApp app = CloseWatchApp.start(config);
+        accounting.add(Accounting.attach(app));
         app.observability().addCloseConsumer(events::add);
         return app;
     }
 
     @AfterAll
     static void stopPeersAndProxies() {
+        try {
+            // The accounting invariants (see Accounting) hold for both proxies after every session.
+            accounting.forEach(a -> a.assertBalanced(Duration.ofSeconds(10)));
+        } finally {
+            stopAll();
+        }
+    }
+
+    private static void stopAll() {
         if (nettyApp != null) {
             nettyApp.close();
         }

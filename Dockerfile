@@ -49,6 +49,7 @@ RUN groupadd --system --gid 10001 closewatch \
        --shell /usr/sbin/nologin closewatch
 
 COPY --from=build /closewatch.jar /opt/closewatch/closewatch.jar
+COPY LICENSE /opt/closewatch/LICENSE
 COPY config/closewatch.yaml config/logback.xml config/logback-json.xml /etc/closewatch/
 # In a container the admin server must listen on all interfaces for Prometheus to scrape it
 # (the shipped default is loopback). Fail the build if the default file no longer has that line.

@@ -1,14 +1,17 @@
 package dev.closewatch.cli;
 
+import dev.closewatch.observe.BuildInfo;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.IVersionProvider;
 
 /** {@code closewatch} — the command line. */
-@Command(name = "closewatch", mixinStandardHelpOptions = true, version = "closewatch 0.1.0",
+@Command(name = "closewatch", mixinStandardHelpOptions = true, versionProvider = CloseWatchCommand.Version.class,
         description = "Transparent WebSocket reverse proxy that explains why every session ended "
                 + "(RFC 6455 close codes, Prometheus metrics, one diagnostic log line per session end).",
         subcommands = {RunCommand.class, DemoCommand.class, ExplainCommand.class, CodesCommand.class,
-            CheckConfigCommand.class, EchoUpstreamCommand.class, CommandLine.HelpCommand.class})
+            CheckConfigCommand.class, EchoUpstreamCommand.class, HealthcheckCommand.class,
+            CommandLine.HelpCommand.class})
 public final class CloseWatchCommand {
 
     /** Netty's switch for its "low memory" buffer pooling (see {@link #main}). */
@@ -27,5 +30,21 @@ public final class CloseWatchCommand {
             System.setProperty(NETTY_LOW_MEMORY, "false");
         }
         System.exit(new CommandLine(new CloseWatchCommand()).execute(args));
+    }
+
+    /**
+     * {@code closewatch --version}: the version and git revision the build wrote into the jar
+     * ({@link BuildInfo}), and the Java runtime, e.g. {@code closewatch 0.1.0 (revision 44c08b3…)}
+     * then {@code Java 17.0.13+11}.
+     */
+    static final class Version implements IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            BuildInfo info = BuildInfo.current();
+            return new String[] {
+                "closewatch " + info.version() + " (revision " + info.revision() + ")",
+                "Java " + info.java() + " (" + System.getProperty("java.vm.name", BuildInfo.UNKNOWN) + ")"
+            };
+        }
     }
 }

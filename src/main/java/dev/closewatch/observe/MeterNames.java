@@ -26,6 +26,8 @@ public final class MeterNames {
     public static final String ABNORMAL_CLOSURES = "closewatch.abnormal.closures";
     /** The catalog as an info metric: {@code closewatch_close_code_info{code,name,category,severity,remedy} 1}. */
     public static final String CLOSE_CODE_INFO = "closewatch.close.code.info";
+    /** The running build: {@code closewatch_build_info{version,revision,java} 1} ({@link BuildInfoMetrics}). */
+    public static final String BUILD_INFO = "closewatch.build.info";
 
     public static final String TAG_ROUTE = "route";
     public static final String TAG_CODE = "code";
@@ -39,6 +41,9 @@ public final class MeterNames {
     public static final String TAG_NAME = "name";
     public static final String TAG_SEVERITY = "severity";
     public static final String TAG_REMEDY = "remedy";
+    public static final String TAG_VERSION = "version";
+    public static final String TAG_REVISION = "revision";
+    public static final String TAG_JAVA = "java";
 
     private MeterNames() {
     }

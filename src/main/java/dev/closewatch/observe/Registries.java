@@ -18,7 +18,8 @@ public final class Registries {
 
     /**
      * A Prometheus registry with the JVM (memory, GC, threads, class loading) and process (CPU,
-     * uptime, file descriptors) binders. The GC binder is returned too, as it must be closed.
+     * uptime, file descriptors) binders, and {@code closewatch_build_info}. The GC binder is returned too, as it must be
+     * closed.
      */
     public static PrometheusMeterRegistry prometheus() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -29,6 +30,7 @@ public final class Registries {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        new BuildInfoMetrics().bindTo(registry);
         return registry;
     }
 }

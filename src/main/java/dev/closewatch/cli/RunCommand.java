@@ -3,6 +3,7 @@ package dev.closewatch.cli;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.ConfigException;
 import dev.closewatch.proxy.ProxyServer;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -65,6 +66,13 @@ final class RunCommand implements Callable<Integer> {
         ProxyServer.DrainResult result;
         try {
             result = proxy.awaitDrain();
+            Duration linger = config.drain().linger();
+            if (!linger.isZero()) {
+                // The admin port still answers: a last scrape sees the drain's final counts.
+                LOG.atInfo().addKeyValue("event", "proxy.drain.linger").addKeyValue("linger_ms", linger.toMillis())
+                        .log("drain finished; admin port serving a while longer (drain.linger)");
+                Thread.sleep(linger.toMillis());
+            }
         } finally {
             app.close();
         }

@@ -20,8 +20,12 @@ import java.time.Duration;
  *                     its connections are cut (default 10s)
  * @param closeCode    1012 Service Restart (default) or 1001 Going Away
  * @param reason       the close reason sent (default "service restart"; at most 123 bytes UTF-8)
+ * @param linger       how long {@code closewatch run} keeps the admin port serving after the drain
+ *                     finished, so a last Prometheus scrape sees the final counts (default 0s:
+ *                     exit at once); add it to the grace period
  */
-public record DrainConfig(Duration unreadyDelay, Duration spread, Duration timeout, Integer closeCode, String reason) {
+public record DrainConfig(Duration unreadyDelay, Duration spread, Duration timeout, Integer closeCode, String reason,
+                          Duration linger) {
 
     public DrainConfig {
         unreadyDelay = unreadyDelay == null ? Duration.ofSeconds(5) : unreadyDelay;
@@ -29,6 +33,7 @@ public record DrainConfig(Duration unreadyDelay, Duration spread, Duration timeo
         timeout = timeout == null ? Duration.ofSeconds(10) : timeout;
         closeCode = closeCode == null ? 1012 : closeCode;
         reason = reason == null ? "service restart" : reason;
+        linger = linger == null ? Duration.ZERO : linger;
     }
 
     /**

@@ -21,6 +21,7 @@ class DrainConfigTest {
         assertEquals(Duration.ofSeconds(10), drain.spread());
         assertEquals(Duration.ofSeconds(10), drain.timeout());
         assertEquals(1012, drain.closeCode());
+        assertEquals(Duration.ZERO, drain.linger());
         assertEquals(Duration.ofSeconds(25), drain.longest());
     }
 
@@ -29,21 +30,21 @@ class DrainConfigTest {
         // Given a file with the drain keys
         Path file = dir.resolve("c.yaml");
         Files.writeString(file, "routes: [{name: r, upstream: 'ws://127.0.0.1:9'}]\n"
-                + "drain: {unready_delay: 2s, spread: 4s, timeout: 5s}\n");
+                + "drain: {unready_delay: 2s, spread: 4s, timeout: 5s, linger: 1500ms}\n");
         // When it is loaded
         DrainConfig drain = new ConfigLoader().load(file).drain();
         // Then
         assertEquals(new DrainConfig(Duration.ofSeconds(2), Duration.ofSeconds(4), Duration.ofSeconds(5), 1012,
-                "service restart"), drain);
+                "service restart", Duration.ofMillis(1500)), drain);
     }
 
     @Test
     void shouldAcceptZeroDelayAndSpreadButNotNegativeOnes() {
         // Given zero and negative durations
         CloseWatchConfig zero = CloseWatchConfig.defaults().withUpstream("ws://127.0.0.1:9")
-                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, null, null, null));
+                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, null, null, null, null));
         CloseWatchConfig negative = zero.withDrain(new DrainConfig(Duration.ofSeconds(-1), Duration.ofMillis(-5),
-                Duration.ZERO, null, null));
+                Duration.ZERO, null, null, null));
         // Then zero is valid (at once), negatives and a zero timeout are refused with what was expected
         assertEquals(List.of(), zero.validate());
         List<String> errors = negative.validate();

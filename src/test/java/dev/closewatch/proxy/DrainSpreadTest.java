@@ -73,7 +73,7 @@ class DrainSpreadTest {
         int k = 3;
         ExecutorService readers = Executors.newFixedThreadPool(n);
         try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ZERO, spread,
-                Duration.ofSeconds(5), null, null)))) {
+                Duration.ofSeconds(5), null, null, null)))) {
             List<RawClient> clients = new ArrayList<>();
             for (int i = 0; i < n; i++) {
                 clients.add(RawClient.open(h.port(), "/"));
@@ -129,7 +129,7 @@ class DrainSpreadTest {
         // Given an open session, drain.unready_delay 3s
         Duration unready = Duration.ofSeconds(3);
         try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(unready, Duration.ZERO,
-                Duration.ofSeconds(5), null, null)));
+                Duration.ofSeconds(5), null, null, null)));
              RawClient before = RawClient.open(h.port(), "/")) {
             await().atMost(Duration.ofSeconds(5)).until(() -> h.app.proxy().openSessions() == 1);
             assertEquals(200, readyz(h));
@@ -165,7 +165,7 @@ class DrainSpreadTest {
     void shouldCutSessionsThatDoNotAnswerWithinDrainTimeout() throws Exception {
         // Given one session whose client will answer the drain's Close and one whose client will not
         try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO,
-                Duration.ofMillis(300), null, null)));
+                Duration.ofMillis(300), null, null, null)));
              RawClient answers = RawClient.open(h.port(), "/");
              RawClient silent = RawClient.open(h.port(), "/")) {
             await().atMost(Duration.ofSeconds(5)).until(() -> h.app.proxy().openSessions() == 2);

@@ -56,7 +56,7 @@ public final class ProxyHarness implements AutoCloseable {
                 .withUpstream("ws://127.0.0.1:" + upstream.port())
                 .withUpstreamTimeouts(new UpstreamConfig(Duration.ofSeconds(2), Duration.ofSeconds(5)))
                 // drain at once (no unready delay, no spread) unless a test asks for them
-                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, null, null, null));
+                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, null, null, null, null));
         return new ProxyHarness(upstream, CloseWatchApp.start(customize.apply(config)));
     }
 

@@ -39,6 +39,14 @@ class DrainConfigTest {
     }
 
     @Test
+    void shouldShipTheDefaultsInConfigCloseWatchYaml() throws Exception {
+        // Given the shipped configuration file
+        DrainConfig shipped = new ConfigLoader().load(Path.of("config/closewatch.yaml")).drain();
+        // Then its drain section states the defaults, so the documented arithmetic holds for it
+        assertEquals(CloseWatchConfig.defaults().drain(), shipped);
+    }
+
+    @Test
     void shouldAcceptZeroDelayAndSpreadButNotNegativeOnes() {
         // Given zero and negative durations
         CloseWatchConfig zero = CloseWatchConfig.defaults().withUpstream("ws://127.0.0.1:9")

@@ -57,11 +57,16 @@ final class RunCommand implements Callable<Integer> {
         // SIGTERM / SIGINT start the graceful drain. Handled here rather than in a shutdown hook:
         // a hook runs while the JVM is already exiting with 128 + signal, whatever the drain found.
         for (String name : new String[] {"TERM", "INT"}) {
-            Signal.handle(new Signal(name), signal -> {
-                LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
-                        .log("signal received: draining");
-                proxy.drain();
-            });
+            try {
+                Signal.handle(new Signal(name), signal -> {
+                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
+                            .log("signal received: draining");
+                    proxy.drain();
+                });
+            } catch (IllegalArgumentException e) {
+                // e.g. with -Xrs: the JVM keeps the signal, which then ends the process without a drain
+                LOG.warn("cannot handle SIG{} ({}): it will stop closewatch without a drain", name, e.getMessage());
+            }
         }
         ProxyServer.DrainResult result;
         try {

@@ -126,7 +126,8 @@ for (const { where, expr } of allExprs) {
     let hasRoute;
     if (recorded.has(metric)) hasRoute = true; // closewatch:* rates are kept per (job, instance, route)
     else if (exported) hasRoute = exported.get(metric)?.has('route') ?? false;
-    else hasRoute = metric.startsWith('closewatch_') && !['closewatch_close_code_info', 'closewatch_requests_rejected_total'].includes(metric);
+    else hasRoute = metric.startsWith('closewatch_') && !['closewatch_close_code_info', 'closewatch_requests_rejected_total',
+      'closewatch_drain_phase', 'closewatch_drain_sessions_total'].includes(metric);
     if (hasRoute) {
       r.check(/route=~"\$route"/.test(matchers), `${where}: ${metric}{…} has a route label, so it filters route=~"$route"`);
     }

@@ -2,16 +2,35 @@ package dev.closewatch.cli;
 
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.ConfigException;
+import dev.closewatch.proxy.ProxyServer;
+import java.time.Duration;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
-/** {@code closewatch run} — the proxy, until SIGINT/SIGTERM. */
+/**
+ * {@code closewatch run} — the proxy, until SIGTERM, SIGINT or {@code POST /admin/drain} starts a
+ * graceful drain; then it exits {@value #EXIT_DRAINED} when every drained session ended by
+ * itself, {@value #EXIT_CUT} when some had to be cut at {@code drain.timeout}, and
+ * {@value #EXIT_CONFIG} when the configuration is refused at start.
+ */
 @Command(name = "run", mixinStandardHelpOptions = true,
-        description = "Run the proxy in front of your WebSocket backend.")
+        description = "Run the proxy in front of your WebSocket backend.",
+        exitCodeListHeading = "Exit codes:%n",
+        exitCodeList = {"0:drained: every session closed within drain.timeout",
+            "2:the configuration was refused",
+            "3:drained, but some sessions had to be cut at drain.timeout"})
 final class RunCommand implements Callable<Integer> {
+
+    static final int EXIT_DRAINED = 0;
+    static final int EXIT_CONFIG = 2;
+    static final int EXIT_CUT = 3;
+
+    private static final Logger LOG = LoggerFactory.getLogger(RunCommand.class);
 
     @Mixin
     ProxyOptions options;
@@ -31,27 +50,37 @@ final class RunCommand implements Callable<Integer> {
             config = ProxyOptions.validated(config, options.source());
         } catch (ConfigException e) {
             System.err.println("closewatch: refusing to start: " + e.getMessage());
-            return 2;
+            return EXIT_CONFIG;
         }
         CloseWatchApp app = CloseWatchApp.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        // SIGTERM / SIGINT: graceful drain (every session gets a Close frame from the proxy),
-        // then stop. The JVM runs this hook for both signals.
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+        ProxyServer proxy = app.proxy();
+        // SIGTERM / SIGINT start the graceful drain. Handled here rather than in a shutdown hook:
+        // a hook runs while the JVM is already exiting with 128 + signal, whatever the drain found.
+        for (String name : new String[] {"TERM", "INT"}) {
             try {
-                int left = app.proxy().drainAndAwait();
-                if (left > 0) {
-                    org.slf4j.LoggerFactory.getLogger(RunCommand.class)
-                            .warn("drain timeout: closing {} session(s) that did not finish their close handshake", left);
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                app.close();
-                stopped.countDown();
+                Signal.handle(new Signal(name), signal -> {
+                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
+                            .log("signal received: draining");
+                    proxy.drain();
+                });
+            } catch (IllegalArgumentException e) {
+                // e.g. with -Xrs: the JVM keeps the signal, which then ends the process without a drain
+                LOG.warn("cannot handle SIG{} ({}): it will stop closewatch without a drain", name, e.getMessage());
             }
-        }, "closewatch-shutdown"));
-        stopped.await();
-        return 0;
+        }
+        ProxyServer.DrainResult result;
+        try {
+            result = proxy.awaitDrain();
+            Duration linger = config.drain().linger();
+            if (!linger.isZero()) {
+                // The admin port still answers: a last scrape sees the drain's final counts.
+                LOG.atInfo().addKeyValue("event", "proxy.drain.linger").addKeyValue("linger_ms", linger.toMillis())
+                        .log("drain finished; admin port serving a while longer (drain.linger)");
+                Thread.sleep(linger.toMillis());
+            }
+        } finally {
+            app.close();
+        }
+        return result.cut() == 0 ? EXIT_DRAINED : EXIT_CUT;
     }
 }

@@ -41,7 +41,7 @@ public record CloseWatchConfig(
         upstream = upstream == null ? new UpstreamConfig(null, null) : upstream;
         limits = limits == null ? new LimitsConfig(null, null, null, null, null, null) : limits;
         keepalive = keepalive == null ? new KeepaliveConfig(null, null, null, null, null) : keepalive;
-        drain = drain == null ? new DrainConfig(null, null, null) : drain;
+        drain = drain == null ? new DrainConfig(null, null, null, null, null, null) : drain;
         routes = routes == null ? List.of() : List.copyOf(routes);
         log = log == null ? new LogConfig(null) : log;
         codes = codes == null ? List.of() : List.copyOf(codes);
@@ -62,6 +62,15 @@ public record CloseWatchConfig(
         positive(errors, "upstream.failure_backoff", upstream.failureBackoff());
         positive(errors, "limits.handshake_timeout", limits.handshakeTimeout());
         positive(errors, "drain.timeout", drain.timeout());
+        if (drain.unreadyDelay().isNegative()) {
+            errors.add("drain.unready_delay: " + drain.unreadyDelay() + " (expected: >= 0; 0 = close the listener at once)");
+        }
+        if (drain.spread().isNegative()) {
+            errors.add("drain.spread: " + drain.spread() + " (expected: >= 0; 0 = every Close at once)");
+        }
+        if (drain.linger().isNegative()) {
+            errors.add("drain.linger: " + drain.linger() + " (expected: >= 0; 0 = exit at once)");
+        }
         if (limits.maxConnections() < 0) {
             errors.add("limits.max_connections: " + limits.maxConnections() + " (expected: >= 0; 0 = unlimited)");
         }

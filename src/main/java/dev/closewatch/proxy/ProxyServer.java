@@ -9,6 +9,8 @@ import dev.closewatch.config.RouteConfig;
 import dev.closewatch.config.TlsConfig;
 import dev.closewatch.config.UpstreamTlsConfig;
 import dev.closewatch.config.UpstreamUri;
+import dev.closewatch.config.DrainConfig;
+import dev.closewatch.observe.DrainMeters;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RequestRejections;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
@@ -36,12 +38,14 @@ import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.ThreadLocalRandom;
 import javax.net.ssl.KeyManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -49,7 +53,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The proxy listener: accepts clients ({@code ws://}, or {@code wss://} with {@code tls}),
  * relays WebSocket handshakes and sessions to the routes' upstreams, and records every session
- * end through {@link Observability}. {@link #drain()} closes it gracefully.
+ * end through {@link Observability}. {@link #drain()} closes it gracefully, spreading the
+ * sessions' Closes over {@code drain.spread}.
  *
  * <p>One event loop per core, one of which also accepts; each client connection and its
  * upstream connection share one event loop.
@@ -67,6 +72,11 @@ public final class ProxyServer implements AutoCloseable {
     private final EventLoopGroup workers;
     private final Channel listener;
     private final ProxySettings settings;
+    /** Set once a drain starts ({@code /readyz} 503); {@code settings.draining()} once sessions are closed. */
+    private final AtomicBoolean drainStarted = new AtomicBoolean();
+    private final CountDownLatch drainRequested = new CountDownLatch(1);
+    private final CountDownLatch closingStarted = new CountDownLatch(1);
+    private volatile long drainStartNanos;
 
     private ProxyServer(Transport transport, EventLoopGroup workers, Channel listener,
                         ProxySettings settings) {
@@ -107,7 +117,8 @@ public final class ProxyServer implements AutoCloseable {
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
-                UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()));
+                UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()),
+                new DrainMeters(observability.registry()));
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         HostPort listen = HostPort.parse(config.listen());
@@ -217,43 +228,123 @@ public final class ProxyServer implements AutoCloseable {
         return settings.sessions().size();
     }
 
-    /** Whether a drain has started. */
+    /** Whether a drain has started: {@code /readyz} answers 503 from then on. */
     public boolean draining() {
-        return settings.draining().get();
+        return drainStarted.get();
     }
 
     /**
-     * Starts a graceful drain and returns at once: stops accepting, and sends every open session a
-     * Close frame from the proxy ({@code drain.close_code}, at a frame boundary); sessions that
-     * have not finished their close handshake by {@code drain.timeout} are closed. Idempotent.
+     * Starts a graceful drain and returns at once; idempotent. {@link #draining()} is true from
+     * now on ({@code /readyz} 503) while the listener keeps accepting and relaying for
+     * {@code drain.unready_delay}, so load balancers stop routing new clients before any is refused.
+     * Then the listener closes, and the sessions open then (those opened during the unready delay
+     * included) get a Close frame from the proxy ({@code drain.close_code}, at a frame boundary)
+     * in random order, spread evenly over {@code drain.spread}: session {@code i} of {@code n} at
+     * {@code i * spread / n}. A session that has not finished its close handshake
+     * {@code drain.timeout} after its Close is cut (both connections closed). A session whose
+     * opening handshake completes after the listener closed gets its Close at once.
      */
     public void drain() {
-        if (!settings.draining().compareAndSet(false, true)) {
+        if (!drainStarted.compareAndSet(false, true)) {
             return;
         }
+        drainStartNanos = System.nanoTime();
+        DrainConfig drain = settings.drain();
+        settings.drainMeters().phase(DrainMeters.Phase.UNREADY);
         LOG.atInfo().addKeyValue("event", "proxy.drain").addKeyValue("sessions", settings.sessions().size())
-                .addKeyValue("close_code", settings.drain().closeCode())
-                .addKeyValue("timeout_ms", settings.drain().timeout().toMillis())
+                .addKeyValue("close_code", drain.closeCode())
+                .addKeyValue("unready_delay_ms", drain.unreadyDelay().toMillis())
+                .addKeyValue("spread_ms", drain.spread().toMillis())
+                .addKeyValue("timeout_ms", drain.timeout().toMillis())
                 .log("closewatch draining");
+        drainRequested.countDown();
+        listener.eventLoop().schedule(this::closeSessions, drain.unreadyDelay().toNanos(), TimeUnit.NANOSECONDS);
+    }
+
+    /** After the unready delay: stops accepting and schedules every open session's Close over the spread. */
+    private void closeSessions() {
+        DrainConfig drain = settings.drain();
+        // From here on a request on a kept-alive connection gets 503, and a session whose 101
+        // arrives now is closed at once (BackendHandler).
+        settings.draining().set(true);
         listener.close();
-        for (SessionControl control : Set.copyOf(settings.sessions())) {
-            control.eventLoop().execute(control::drain);
+        List<SessionControl> open = new ArrayList<>(settings.sessions());
+        // Random order: no client is always the first (or the last) to be sent away.
+        Collections.shuffle(open, ThreadLocalRandom.current());
+        int n = open.size();
+        long spread = drain.spread().toNanos();
+        LOG.atInfo().addKeyValue("event", "proxy.drain.close").addKeyValue("sessions", n)
+                .addKeyValue("spread_ms", drain.spread().toMillis())
+                .log("closewatch stopped accepting; closing sessions");
+        settings.drainMeters().phase(DrainMeters.Phase.CLOSING);
+        for (int i = 0; i < n; i++) {
+            SessionControl control = open.get(i);
+            long at = spread * i / n;
+            control.eventLoop().schedule(control::drain, at, TimeUnit.NANOSECONDS);
         }
+        listener.eventLoop().schedule(() -> {
+            if (settings.drainMeters().phase() == DrainMeters.Phase.CLOSING) {
+                settings.drainMeters().phase(DrainMeters.Phase.AWAITING);
+            }
+        }, spread, TimeUnit.NANOSECONDS);
+        closingStarted.countDown();
     }
 
     /**
-     * Drains and waits until every session has ended, or {@code drain.timeout} plus a second.
+     * What a drain came to: sessions the drain sent a Close that ended by themselves, and
+     * sessions whose connections closewatch had to cut.
      *
-     * @return the number of sessions still open when it gave up (0 when all ended)
+     * @param drained sessions that ended within {@code drain.timeout} of their Close
+     * @param cut     sessions closed by closewatch at {@code drain.timeout} or at the process's stop
+     */
+    public record DrainResult(long drained, long cut) {
+    }
+
+    /**
+     * Waits for a drain to be started (by {@link #drain()}, from a signal or {@code POST /admin/drain})
+     * and to finish: every session ended, or {@code drain.unready_delay + drain.spread +
+     * drain.timeout} plus a second passed since its start, after which the sessions left are cut.
+     *
+     * @return how many drained sessions ended by themselves and how many were cut
      * @throws InterruptedException if interrupted while waiting
      */
-    public int drainAndAwait() throws InterruptedException {
-        drain();
-        long deadline = System.nanoTime() + settings.drain().timeout().plus(Duration.ofSeconds(1)).toNanos();
+    public DrainResult awaitDrain() throws InterruptedException {
+        drainRequested.await();
+        DrainConfig drain = settings.drain();
+        long deadline = drainStartNanos + drain.longest().plus(Duration.ofSeconds(1)).toNanos();
+        closingStarted.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
         while (!settings.sessions().isEmpty() && System.nanoTime() < deadline) {
             Thread.sleep(20); // polling a set that event loops empty; no condition to wait on here
         }
-        return settings.sessions().size();
+        if (!settings.sessions().isEmpty()) {
+            LOG.atWarn().addKeyValue("event", "proxy.drain.cut").addKeyValue("sessions", settings.sessions().size())
+                    .log("drain deadline passed: cutting the sessions left");
+            for (SessionControl control : List.copyOf(settings.sessions())) {
+                control.eventLoop().execute(control::cut);
+            }
+            long cutDeadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+            while (!settings.sessions().isEmpty() && System.nanoTime() < cutDeadline) {
+                Thread.sleep(20);
+            }
+        }
+        settings.drainMeters().phase(DrainMeters.Phase.DONE);
+        DrainResult result = new DrainResult(settings.drainMeters().drained(), settings.drainMeters().cut());
+        LOG.atInfo().addKeyValue("event", "proxy.drain.done").addKeyValue("drained", result.drained())
+                .addKeyValue("cut", result.cut())
+                .addKeyValue("duration_ms", TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - drainStartNanos))
+                .log("closewatch drain finished");
+        return result;
+    }
+
+    /**
+     * Drains ({@link #drain()}) and waits for it to finish ({@link #awaitDrain()}).
+     *
+     * @return how many drained sessions ended by themselves and how many were cut
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public DrainResult drainAndAwait() throws InterruptedException {
+        drain();
+        return awaitDrain();
     }
 
     /** Stops accepting, closes every connection and waits for the event loops to end. */

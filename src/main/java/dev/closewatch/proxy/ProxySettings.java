@@ -4,6 +4,7 @@ import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.DrainConfig;
 import dev.closewatch.config.KeepaliveConfig;
 import dev.closewatch.config.LimitsConfig;
+import dev.closewatch.observe.DrainMeters;
 import dev.closewatch.observe.RequestRejections;
 import io.netty.handler.ssl.SslContext;
 import io.netty.resolver.AddressResolverGroup;
@@ -31,10 +32,11 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param draining        set once a drain starts
  * @param resolver        resolves upstream host names without blocking an event loop
  * @param connector       opens upstream connections
+ * @param drainMeters     the drain's phase gauge and its drained/cut session counters
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
                      AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
-                     UpstreamConnector connector) {
+                     UpstreamConnector connector, DrainMeters drainMeters) {
 }

@@ -41,6 +41,11 @@ final class SessionControl {
     private boolean halfClosed;
     private ScheduledFuture<?> tick;
     private ScheduledFuture<?> closeDeadline;
+    /** The drain sent this session its Close: its end is counted as drained or cut. */
+    private boolean drained;
+    /** The proxy closed the connections at the deadline (or at the process's stop), not the endpoints. */
+    private boolean cut;
+    private boolean endCounted;
 
     SessionControl(WebSocketSession session, Channel client, Channel upstream, ProxySettings settings) {
         this.session = session;
@@ -129,10 +134,30 @@ final class SessionControl {
         }
     }
 
-    /** Starts a graceful close for a drain, with the configured code and reason. */
+    /**
+     * Starts a graceful close for a drain, with the configured code and reason; nothing if the
+     * session is already closing or ended. Counted in {@code closewatch_drain_sessions_total} when
+     * it ends.
+     */
     void drain() {
         int code = settings.drain().closeCode();
-        closeByProxy(code, code, code, settings.drain().reason(), Cause.DRAIN);
+        if (closeByProxy(code, code, code, settings.drain().reason(), Cause.DRAIN)) {
+            drained = true;
+        }
+    }
+
+    /**
+     * The process stops: closes both connections now, whatever the close handshake's state; the
+     * session counts as cut by the drain.
+     */
+    void cut() {
+        if (session.ended()) {
+            return;
+        }
+        drained = true;
+        cut = true;
+        RelayHandler.closeOnFlush(client);
+        RelayHandler.closeOnFlush(upstream);
     }
 
     /**
@@ -170,17 +195,19 @@ final class SessionControl {
      * one with {@code upstreamCode} to the upstream (masked), each at a frame boundary; both
      * connections close once both endpoints answered, or after {@code drain.timeout}.
      */
-    void closeByProxy(int recordedCode, int clientCode, int upstreamCode, String reason, Cause cause) {
+    boolean closeByProxy(int recordedCode, int clientCode, int upstreamCode, String reason, Cause cause) {
         if (!session.proxyClose(recordedCode, reason, cause)) {
-            return;
+            return false;
         }
         upstreamToClient.inject(ProxyFrames.close(client.alloc(), clientCode, reason, false), true);
         clientToUpstream.inject(ProxyFrames.close(upstream.alloc(), upstreamCode, reason, true), true);
         scheduleDeadline();
+        return true;
     }
 
     private void scheduleDeadline() {
         closeDeadline = client.eventLoop().schedule(() -> {
+            cut = true;
             RelayHandler.closeOnFlush(client);
             RelayHandler.closeOnFlush(upstream);
         }, settings.drain().timeout().toNanos(), TimeUnit.NANOSECONDS);
@@ -259,6 +286,10 @@ final class SessionControl {
         }
         if (session.ended()) {
             cancelTimers();
+            if (drained && !endCounted) {
+                endCounted = true;
+                settings.drainMeters().sessionEnded(cut);
+            }
             settings.sessions().remove(this);
         }
     }

@@ -12,16 +12,19 @@ import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code closewatch run} as a real process: SIGTERM during a live session drains it — the client
- * receives Close 1012 and the upstream a valid masked Close 1012 — and the process exits 0.
+ * {@code closewatch run} as a real process: SIGTERM (or SIGINT) during a live session drains it —
+ * the client receives Close 1012 and the upstream a valid masked Close 1012 — and the process
+ * chooses its exit code: 0 when every session closed in time, 3 when one had to be cut.
  */
 class SigtermDrainTest {
 
@@ -31,19 +34,26 @@ class SigtermDrainTest {
         }
     }
 
-    @Test
-    void shouldDrainLiveSessionsOnSigterm() throws Exception {
-        // Given closewatch running as its own process in front of a raw upstream
-        try (RawUpstream upstream = new RawUpstream()) {
-            int port = freePort();
+    /** A closewatch child process with short drain settings, and its output. */
+    private static final class Child implements AutoCloseable {
+        final Process process;
+        final int port;
+        private final StringBuilder output = new StringBuilder();
+        private final Thread reader;
+
+        Child(Path dir, int upstreamPort) throws Exception {
+            port = freePort();
+            Path config = dir.resolve("closewatch.yaml");
+            Files.writeString(config, "drain: {unready_delay: 200ms, spread: 200ms, timeout: 1s}\n");
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process proxy = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                    "dev.closewatch.cli.CloseWatchCommand", "run", "--listen", "127.0.0.1:" + port,
-                    "--admin", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:" + upstream.port()))
+            process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
+                    "dev.closewatch.cli.CloseWatchCommand", "run", "--config", config.toString(),
+                    "--listen", "127.0.0.1:" + port, "--admin", "127.0.0.1:0",
+                    "--upstream", "ws://127.0.0.1:" + upstreamPort))
                     .redirectErrorStream(true).start();
-            StringBuilder output = new StringBuilder();
-            Thread reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(proxy.getInputStream(), StandardCharsets.UTF_8))) {
+            reader = new Thread(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
+                        StandardCharsets.UTF_8))) {
                     String line;
                     while ((line = r.readLine()) != null) {
                         synchronized (output) {
@@ -55,36 +65,90 @@ class SigtermDrainTest {
                 }
             });
             reader.start();
-            try {
-                Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
-                    synchronized (output) {
-                        return output.toString().contains("closewatch proxy listening");
-                    }
-                });
-                try (RawClient client = RawClient.open(port, "/")) {
-                    client.send(true, Frames.TEXT, "hi".getBytes(StandardCharsets.UTF_8));
-                    client.readFrame();
-                    // When SIGTERM arrives
-                    proxy.destroy();
-                    // Then the client receives Close 1012 Service Restart and answers it
-                    WsFrame close = client.readFrame();
-                    assertEquals(Frames.CLOSE, close.opcode());
-                    assertEquals(1012, close.closeCode());
-                    client.send(true, Frames.CLOSE, close.payload());
-                    assertTrue(client.peerClosed());
-                }
-                // and the upstream received a masked Close 1012 after the text frame
-                RawUpstream.Connection up = upstream.connections().peek();
-                Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> up.framesRead().size() == 2);
-                WsFrame toUpstream = up.framesRead().get(1);
-                assertEquals(1012, toUpstream.closeCode());
-                assertEquals(0x80, toUpstream.raw()[1] & 0x80, "masked, as a client's frames must be (RFC 6455 §5.3)");
-                assertTrue(proxy.waitFor(20, TimeUnit.SECONDS), "the proxy exits after the drain");
-                assertEquals(143, proxy.exitValue(), "terminated by SIGTERM after a clean shutdown hook");
-            } finally {
-                proxy.destroyForcibly();
-                reader.join(5000);
+            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> output().contains("closewatch proxy listening"));
+        }
+
+        String output() {
+            synchronized (output) {
+                return output.toString();
             }
+        }
+
+        /** SIGTERM through the process handle: Process.destroy() would also close our end of its output. */
+        void sigterm() {
+            assertTrue(process.toHandle().destroy(), "SIGTERM sent");
+        }
+
+        int exitCode() throws InterruptedException {
+            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the proxy exits after the drain");
+            reader.join(5000); // the last lines are read once the pipe ends
+            return process.exitValue();
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            process.destroyForcibly();
+            reader.join(5000);
+        }
+    }
+
+    @Test
+    void shouldDrainLiveSessionsOnSigtermAndExitZero(@TempDir Path dir) throws Exception {
+        // Given closewatch running as its own process in front of a raw upstream
+        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port())) {
+            try (RawClient client = RawClient.open(proxy.port, "/")) {
+                client.send(true, Frames.TEXT, "hi".getBytes(StandardCharsets.UTF_8));
+                client.readFrame();
+                // When SIGTERM arrives
+                proxy.sigterm();
+                // Then the client receives Close 1012 Service Restart and answers it
+                WsFrame close = client.readFrame();
+                assertEquals(Frames.CLOSE, close.opcode());
+                assertEquals(1012, close.closeCode());
+                client.send(true, Frames.CLOSE, close.payload());
+                assertTrue(client.peerClosed());
+            }
+            // and the upstream received a masked Close 1012 after the text frame
+            RawUpstream.Connection up = upstream.connections().peek();
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> up.framesRead().size() == 2);
+            WsFrame toUpstream = up.framesRead().get(1);
+            assertEquals(1012, toUpstream.closeCode());
+            assertEquals(0x80, toUpstream.raw()[1] & 0x80, "masked, as a client's frames must be (RFC 6455 §5.3)");
+            // and the process exits 0: drained, nothing cut
+            assertEquals(0, proxy.exitCode(), proxy.output());
+            assertTrue(proxy.output().contains("event=\"proxy.drain.done\" drained=\"1\" cut=\"0\""), proxy.output());
+        }
+    }
+
+    @Test
+    void shouldExitThreeWhenASessionHadToBeCut(@TempDir Path dir) throws Exception {
+        // Given a live session whose client will never answer the drain's Close
+        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port());
+             RawClient client = RawClient.open(proxy.port, "/")) {
+            client.send(true, Frames.TEXT, "hi".getBytes(StandardCharsets.UTF_8));
+            client.readFrame();
+            // When SIGTERM arrives
+            proxy.sigterm();
+            // Then the client gets its Close, does not answer, and is cut at drain.timeout
+            assertEquals(1012, client.readFrame().closeCode());
+            assertTrue(client.peerClosed());
+            // and the process exits 3
+            assertEquals(3, proxy.exitCode(), proxy.output());
+            assertTrue(proxy.output().contains("event=\"proxy.drain.done\" drained=\"0\" cut=\"1\""), proxy.output());
+        }
+    }
+
+    @Test
+    void shouldDrainOnSigintToo(@TempDir Path dir) throws Exception {
+        // Given closewatch running as its own process with no session
+        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port())) {
+            // When SIGINT arrives (Ctrl-C)
+            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(proxy.process.pid())).start();
+            assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
+            assertEquals(0, kill.exitValue());
+            // Then it drains and exits 0
+            assertEquals(0, proxy.exitCode(), proxy.output());
+            assertTrue(proxy.output().contains("event=\"proxy.signal\" signal=\"SIGINT\""), proxy.output());
         }
     }
 }

@@ -94,7 +94,8 @@ class FrontendHandlerTest {
         return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
                 Duration.ofSeconds(1), limits, defaults.keepalive(), defaults.drain(), null,
                 new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
-                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, connector);
+                new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, connector,
+                new dev.closewatch.observe.DrainMeters(obs.registry()));
     }
 
     private static String drain(EmbeddedChannel ch) {

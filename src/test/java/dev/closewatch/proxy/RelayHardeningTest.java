@@ -167,7 +167,7 @@ class RelayHardeningTest {
     @Test
     void shouldCloseBothAtDrainTimeoutWhenAHalfClosedClientsCloseIsNeverAnswered() throws Exception {
         // Given a 300 ms drain.timeout and an upstream that reads everything and never answers or closes
-        try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ofMillis(300), null, null)))) {
+        try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, Duration.ofMillis(300), null, null, null)))) {
             CompletableFuture<byte[]> upstreamRead = new CompletableFuture<>();
             CountDownLatch done = new CountDownLatch(1);
             h.upstream.script(conn -> {
@@ -390,7 +390,7 @@ class RelayHardeningTest {
     @Test
     void shouldCountFramesReadAfterADrainCloseAsDiscarded() throws Exception {
         // Given a session whose upstream reads the proxy's Close and answers it, after a text frame of its own
-        try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ofSeconds(5), null, null)))) {
+        try (ProxyHarness h = ProxyHarness.start(c -> c.withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(5), null, null, null)))) {
             CompletableFuture<byte[]> upstreamRead = new CompletableFuture<>();
             byte[] late = Frames.unmasked(true, TEXT, "late".getBytes(StandardCharsets.UTF_8));
             byte[] upstreamAnswer = Frames.unmasked(true, CLOSE, Frames.closeBody(1012, ""));
@@ -587,7 +587,7 @@ class RelayHardeningTest {
         // Given a 1000-byte limit and a drain.timeout far beyond the socket read timeout, so a
         // session held until the deadline fails the read below
         try (ProxyHarness h = ProxyHarness.start(c -> c.withLimits(new LimitsConfig(null, null, null, null, 1000L))
-                .withDrain(new DrainConfig(Duration.ofSeconds(60), null, null)))) {
+                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(60), null, null, null)))) {
             AtomicInteger split = new AtomicInteger();
             LinkedBlockingQueue<byte[]> upstreamReads = new LinkedBlockingQueue<>();
             CountDownLatch[] gotHead = new CountDownLatch[1];
@@ -637,7 +637,7 @@ class RelayHardeningTest {
     @Test
     void shouldCloseAtOnceWhenTheUpstreamAnswersAfterASplitOversizedHeaderAtEveryOffset() throws Exception {
         try (ProxyHarness h = ProxyHarness.start(c -> c.withLimits(new LimitsConfig(null, null, null, null, 1000L))
-                .withDrain(new DrainConfig(Duration.ofSeconds(60), null, null)))) {
+                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, Duration.ofSeconds(60), null, null, null)))) {
             // Given an upstream that sends an oversized frame's header in two writes: k bytes,
             // then (once the client has them) the rest, and answers the proxy's Close
             byte[] frame = Frames.unmasked(true, BINARY, new byte[2000]); // 4-byte header

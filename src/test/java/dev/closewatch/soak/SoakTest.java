@@ -390,7 +390,7 @@ class SoakTest {
      * which the proxy reads and does not relay: a client's is masked, the upstream's is not.
      */
     private static int drainAnswer(boolean fromClient) {
-        DrainConfig drain = new DrainConfig(null, null, null);
+        DrainConfig drain = new DrainConfig(null, null, null, null, null, null);
         byte[] body = Frames.closeBody(drain.closeCode(), drain.reason());
         return (fromClient ? Frames.masked(true, Frames.CLOSE, body) : Frames.unmasked(true, Frames.CLOSE, body)).length;
     }

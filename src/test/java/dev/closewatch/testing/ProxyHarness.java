@@ -7,6 +7,7 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.closewatch.cli.CloseWatchApp;
 import dev.closewatch.config.CloseWatchConfig;
+import dev.closewatch.config.DrainConfig;
 import dev.closewatch.config.UpstreamConfig;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.websocket.CloseEvent;
@@ -53,7 +54,9 @@ public final class ProxyHarness implements AutoCloseable {
         RawUpstream upstream = new RawUpstream();
         CloseWatchConfig config = CloseWatchConfig.defaults().withListen("127.0.0.1:0").withAdmin("127.0.0.1:0")
                 .withUpstream("ws://127.0.0.1:" + upstream.port())
-                .withUpstreamTimeouts(new UpstreamConfig(Duration.ofSeconds(2), Duration.ofSeconds(5)));
+                .withUpstreamTimeouts(new UpstreamConfig(Duration.ofSeconds(2), Duration.ofSeconds(5)))
+                // drain at once (no unready delay, no spread) unless a test asks for them
+                .withDrain(new DrainConfig(Duration.ZERO, Duration.ZERO, null, null, null, null));
         return new ProxyHarness(upstream, CloseWatchApp.start(customize.apply(config)));
     }
 

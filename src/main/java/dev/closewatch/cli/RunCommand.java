@@ -34,6 +34,7 @@ final class RunCommand implements Callable<Integer> {
             return 2;
         }
         CloseWatchApp app = CloseWatchApp.start(config);
+        enableReload(app);
         CountDownLatch stopped = new CountDownLatch(1);
         // SIGTERM / SIGINT: graceful drain (every session gets a Close frame from the proxy),
         // then stop. The JVM runs this hook for both signals.
@@ -53,5 +54,26 @@ final class RunCommand implements Callable<Integer> {
         }, "closewatch-shutdown"));
         stopped.await();
         return 0;
+    }
+
+    /**
+     * With {@code --config}: {@code SIGHUP} and {@code POST /admin/reload} re-read the file, the
+     * flags still overriding it. Without, there is nothing to re-read and {@code SIGHUP} keeps the
+     * JVM's default (a graceful stop, as SIGTERM).
+     */
+    private void enableReload(CloseWatchApp app) {
+        if (options.config == null) {
+            return;
+        }
+        ReloadSignal.install(app.enableReload(options.config, c -> {
+            CloseWatchConfig r = c;
+            if (options.listen != null) {
+                r = r.withListen(options.listen);
+            }
+            if (options.admin != null) {
+                r = r.withAdmin(options.admin);
+            }
+            return upstream == null ? r : r.withUpstream(upstream);
+        }));
     }
 }

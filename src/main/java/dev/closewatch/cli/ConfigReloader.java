@@ -10,6 +10,7 @@ import dev.closewatch.config.ConfigLoader;
 import dev.closewatch.config.CustomCodeConfig;
 import dev.closewatch.config.LogConfig;
 import dev.closewatch.observe.CloseLogger;
+import dev.closewatch.observe.LogText;
 import dev.closewatch.observe.MeterNames;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.ReloadMeters;
@@ -149,7 +150,7 @@ public final class ConfigReloader {
         String summary = "reload refused, the running configuration stays: " + headline;
         LOG.atError().addKeyValue("event", "config.reload").addKeyValue("trigger", trigger)
                 .addKeyValue("result", ReloadMeters.FAILURE).addKeyValue("file", file)
-                .addKeyValue("errors", String.join("; ", errors))
+                .addKeyValue("errors", LogText.escape(String.join("; ", errors)))
                 .log(summary);
         return new Result(false, summary, errors, List.of());
     }

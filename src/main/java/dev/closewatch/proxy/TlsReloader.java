@@ -5,9 +5,14 @@ import static java.util.Objects.requireNonNull;
 import dev.closewatch.config.TlsConfig;
 import dev.closewatch.config.UpstreamTlsConfig;
 import dev.closewatch.observe.TlsMeters;
+import io.netty.buffer.ByteBufAllocator;
 import io.netty.handler.ssl.SslContext;
+import io.netty.handler.ssl.SslContextBuilder;
+import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.util.ReferenceCountUtil;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
@@ -28,6 +33,10 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLEngineResult;
+import javax.net.ssl.SSLEngineResult.HandshakeStatus;
+import javax.net.ssl.SSLException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -100,6 +109,7 @@ final class TlsReloader implements AutoCloseable {
         if (serverTls != null) {
             serverDigest = digest(serverFiles(serverTls));
             server = ProxyServer.serverTls(serverTls);
+            checkServes(server, serverTls);
             serverNotAfter = serverNotAfter(serverTls);
         }
         SslContext upstream = null;
@@ -175,6 +185,7 @@ final class TlsReloader implements AutoCloseable {
         }
         try {
             SslContext context = ProxyServer.serverTls(tls);
+            checkServes(context, tls);
             Instant notAfter = serverNotAfter(tls);
             current = new Prepared(tls, context, digest, notAfter, current.upstreamConfig(), current.upstream(),
                     current.upstreamDigest(), current.caNotAfter());
@@ -238,6 +249,84 @@ final class TlsReloader implements AutoCloseable {
         LOG.atError().addKeyValue("event", "tls.reload").addKeyValue("role", role).addKeyValue("result", "failure")
                 .addKeyValue("file", file).addKeyValue("error", e.getMessage())
                 .log("changed TLS file cannot be used; the previous one stays in use");
+    }
+
+    /**
+     * Completes a TLS handshake in memory between {@code server} and a client that trusts any
+     * certificate, so a certificate that does not match its key (a rotation caught half-way, cert
+     * already new, key still old) is refused before any client meets it: the client checks the
+     * server's signature with the certificate's public key (RFC 8446 §4.4.3, RFC 5246 §7.4.3).
+     *
+     * @throws IOException naming the files when the handshake fails
+     */
+    static void checkServes(SslContext server, TlsConfig tls) throws IOException {
+        SSLEngine serverEngine = null;
+        SSLEngine clientEngine = null;
+        try {
+            SslContext client = SslContextBuilder.forClient().trustManager(InsecureTrustManagerFactory.INSTANCE).build();
+            serverEngine = server.newEngine(ByteBufAllocator.DEFAULT);
+            clientEngine = client.newEngine(ByteBufAllocator.DEFAULT, "localhost", 443);
+            clientEngine.beginHandshake();
+            serverEngine.beginHandshake();
+            int size = 1 << 18;
+            ByteBuffer toServer = ByteBuffer.allocate(size);
+            ByteBuffer toClient = ByteBuffer.allocate(size);
+            ByteBuffer app = ByteBuffer.allocate(size);
+            for (int round = 0; round < 32; round++) {
+                pump(clientEngine, toClient, toServer, app);
+                pump(serverEngine, toServer, toClient, app);
+                if (done(clientEngine) && done(serverEngine) && toServer.position() == 0 && toClient.position() == 0) {
+                    return;
+                }
+            }
+            throw new SSLException("the handshake did not finish");
+        } catch (SSLException e) {
+            throw new IOException((tls.pkcs12() != null ? "tls.pkcs12: '" + tls.pkcs12() + "'"
+                    : "tls.cert/tls.key: '" + tls.cert() + "', '" + tls.key() + "'")
+                    + " cannot be used: a test handshake failed (expected: a certificate that matches its key): "
+                    + e.getMessage(), e);
+        } finally {
+            if (serverEngine != null) {
+                ReferenceCountUtil.release(serverEngine);
+            }
+            if (clientEngine != null) {
+                ReferenceCountUtil.release(clientEngine);
+            }
+        }
+    }
+
+    private static boolean done(SSLEngine engine) {
+        HandshakeStatus status = engine.getHandshakeStatus();
+        return status == HandshakeStatus.NOT_HANDSHAKING || status == HandshakeStatus.FINISHED;
+    }
+
+    /** Feeds {@code engine} what the peer sent ({@code in}, in write mode), then lets it write what it has to. */
+    private static void pump(SSLEngine engine, ByteBuffer in, ByteBuffer out, ByteBuffer app) throws SSLException {
+        in.flip();
+        while (in.hasRemaining()) {
+            app.clear();
+            SSLEngineResult r = engine.unwrap(in, app);
+            runTasks(engine);
+            if (r.getStatus() != SSLEngineResult.Status.OK || r.bytesConsumed() == 0) {
+                break;
+            }
+        }
+        in.compact();
+        while (engine.getHandshakeStatus() == HandshakeStatus.NEED_WRAP) {
+            SSLEngineResult r = engine.wrap(ByteBuffer.allocate(0), out);
+            runTasks(engine);
+            if (r.getStatus() != SSLEngineResult.Status.OK) {
+                break;
+            }
+        }
+        runTasks(engine);
+    }
+
+    private static void runTasks(SSLEngine engine) {
+        Runnable task;
+        while ((task = engine.getDelegatedTask()) != null) {
+            task.run();
+        }
     }
 
     /** The listener's files: the keystore, or the certificate chain then the key. */

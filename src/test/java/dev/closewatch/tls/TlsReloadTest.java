@@ -171,12 +171,19 @@ class TlsReloadTest {
                     echo(fresh, "new session on B");
                     close(fresh);
                 }
+                // When a certificate is published with a key that is not its own (a rotation caught half-way)
+                publish(Files.readAllBytes(a.certificate().toPath()), Files.readAllBytes(b.privateKey().toPath()));
+                // Then it is refused, and B stays in use
+                await().atMost(SEEN_WITHIN).until(() ->
+                        h.count("closewatch.tls.reloads", "role", "listener", "result", "failure") == 1.0);
+                assertEquals(serial(b), servedSerial(h.port()));
+                echo(open, "after a refused rotation"); // (the raw upstream gives up after 10 s without a frame)
                 // When a broken certificate is published
                 publish("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n"
                         .getBytes(StandardCharsets.US_ASCII), Files.readAllBytes(b.privateKey().toPath()));
                 // Then it is refused, counted once, and B stays in use
                 await().atMost(SEEN_WITHIN).until(() ->
-                        h.count("closewatch.tls.reloads", "role", "listener", "result", "failure") == 1.0);
+                        h.count("closewatch.tls.reloads", "role", "listener", "result", "failure") == 2.0);
                 assertEquals(serial(b), servedSerial(h.port()));
                 assertEquals(1.0, h.count("closewatch.tls.reloads", "role", "listener", "result", "success"));
                 echo(open, "still open");
@@ -227,7 +234,7 @@ class TlsReloadTest {
                 Files.copy(upstreamCert.certificate().toPath(), staged);
                 Files.move(staged, ca, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 // Then new sessions reach the upstream
-                await().atMost(SEEN_WITHIN).until(() -> !upgradeFails(client, uri));
+                await().atMost(SEEN_WITHIN).pollInterval(Duration.ofMillis(500)).until(() -> !upgradeFails(client, uri));
                 assertEquals(1.0, app.registry().find("closewatch.tls.reloads").tags("role", "upstream_ca", "result", "success")
                         .counter().count());
                 assertTrue(app.registry().find("closewatch.tls.certificate.expiry.seconds")

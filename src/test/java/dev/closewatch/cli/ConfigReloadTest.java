@@ -265,6 +265,23 @@ class ConfigReloadTest {
     }
 
     @Test
+    void shouldApplyReloadedLogSettingsToTheNextCloseLine() throws Exception {
+        // Given normal ends logged at DEBUG (the default)
+        try (RawClient client = RawClient.open(harness.port(), "/")) {
+            CloseEvent end = closeWith(client, 1000);
+            assertEquals(ch.qos.logback.classic.Level.DEBUG, harness.logLine(end.sessionId()).getLevel());
+        }
+        // When a reload sets log.normal_level: info
+        Files.writeString(file, config(upstreamUri(), "Refresh the token.", "") + "log:\n  normal_level: info\n");
+        assertTrue(reloader.reload("sighup").applied());
+        // Then the next normal end is logged at INFO
+        try (RawClient client = RawClient.open(harness.port(), "/")) {
+            CloseEvent end = closeWith(client, 1000);
+            assertEquals(ch.qos.logback.classic.Level.INFO, harness.logLine(end.sessionId()).getLevel());
+        }
+    }
+
+    @Test
     void shouldAnswer501WithoutAConfigurationFile() throws Exception {
         // Given closewatch started without --config
         try (ProxyHarness plain = ProxyHarness.start()) {

@@ -115,7 +115,7 @@ public final class ProxyServer implements AutoCloseable {
         AtomicReference<SslContext> liveServerTls = new AtomicReference<>(serverTls);
         TlsReloader tlsReloader = new TlsReloader(new TlsMeters(observability.registry(), Clock.systemUTC()),
                 liveServerTls::set, ctx -> live.updateAndGet(s -> s.withUpstreamTls(ctx)));
-        tlsReloader.commit(tls);
+        tlsReloader.commit(tls, () -> { });
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         HostPort listen = HostPort.parse(config.listen());
@@ -187,19 +187,22 @@ public final class ProxyServer implements AutoCloseable {
     public synchronized void reconfigure(CloseWatchConfig config, CloseCatalog catalog) throws IOException {
         requireNonNull(config, "config");
         requireNonNull(catalog, "catalog");
-        boolean tlsListener = liveServerTls.get() != null;
-        TlsReloader.Prepared tls = TlsReloader.prepare(tlsListener ? config.tls() : null, config.upstream().tls(),
-                anyTlsUpstream(config));
+        // TLS on a ws:// listener, or none on a wss:// one, waits for a restart: keep what is in use
+        TlsConfig serverTls = liveServerTls.get() == null ? null
+                : config.tls() != null ? config.tls() : tlsReloader.serverConfig();
+        TlsReloader.Prepared tls = TlsReloader.prepare(serverTls, config.upstream().tls(), anyTlsUpstream(config));
         Routes routes = new Routes(routes(config, catalog, observability));
         ProxySettings old = live.get();
         ProxySettings next = old.reconfigured(catalog, routes, config.upstream().connectTimeout(),
                 config.upstream().responseTimeout(), config.limits(), config.keepalive(), config.drain(), tls.upstream(),
                 UpstreamConnector.sockets(transport, old.resolver(), config.upstream().connectTimeout()));
-        live.set(next);
-        if (tls.server() != null) {
-            liveServerTls.set(tls.server());
-        }
-        tlsReloader.commit(tls);
+        // under the reloader's lock, so a file change polled meanwhile cannot land on the new settings
+        tlsReloader.commit(tls, () -> {
+            live.set(next);
+            if (tls.server() != null) {
+                liveServerTls.set(tls.server());
+            }
+        });
     }
 
     /**
@@ -334,8 +337,4 @@ public final class ProxyServer implements AutoCloseable {
         return live.get();
     }
 
-    /** Reads the TLS files once now, as the poll thread does every few seconds (tests). */
-    void pollTlsFiles() {
-        tlsReloader.poll();
-    }
 }

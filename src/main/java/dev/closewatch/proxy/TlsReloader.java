@@ -126,9 +126,15 @@ final class TlsReloader implements AutoCloseable {
                 caNotAfter);
     }
 
-    /** Makes {@code prepared} the files to watch and publishes their expiry; the caller puts the contexts in use. */
-    synchronized void commit(Prepared prepared) {
-        current = requireNonNull(prepared, "prepared");
+    /**
+     * Makes {@code prepared} the files to watch and publishes their expiry, after running
+     * {@code putInUse} (which puts its contexts in use) under this object's lock, so no poll
+     * interleaves.
+     */
+    synchronized void commit(Prepared prepared, Runnable putInUse) {
+        requireNonNull(prepared, "prepared");
+        putInUse.run();
+        current = prepared;
         failedServer = null;
         failedUpstream = null;
         if (prepared.serverNotAfter() != null) {
@@ -141,6 +147,11 @@ final class TlsReloader implements AutoCloseable {
         } else {
             meters.forget(TlsMeters.ROLE_UPSTREAM_CA);
         }
+    }
+
+    /** The listener's TLS settings in use, or null for {@code ws://}. */
+    synchronized TlsConfig serverConfig() {
+        return current == null ? null : current.serverConfig();
     }
 
     /** Starts polling the files every {@code interval} on a daemon thread ({@code closewatch-tls-reload}). */

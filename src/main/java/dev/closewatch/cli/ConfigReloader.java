@@ -71,6 +71,11 @@ public final class ConfigReloader {
         this.meters = requireNonNull(meters, "meters");
     }
 
+    /** The configuration file re-read. */
+    public Path file() {
+        return file;
+    }
+
     /**
      * What a reload did.
      *

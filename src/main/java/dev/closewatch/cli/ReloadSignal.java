@@ -25,6 +25,8 @@ final class ReloadSignal {
     static void install(ConfigReloader reloader) {
         try {
             Signal.handle(new Signal("HUP"), signal -> reloader.reload("sighup"));
+            LOG.atInfo().addKeyValue("event", "config.reload.ready").addKeyValue("file", reloader.file())
+                    .log("SIGHUP or POST /admin/reload re-reads the configuration file");
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             LOG.warn("SIGHUP cannot be handled here ({}); reload with POST /admin/reload", e.getMessage());
         }

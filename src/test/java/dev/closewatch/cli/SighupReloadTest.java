@@ -89,7 +89,7 @@ class SighupReloadTest {
             try {
                 Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> {
                     synchronized (output) {
-                        return output.toString().contains("closewatch proxy listening");
+                        return output.toString().contains("event=\"config.reload.ready\"");
                     }
                 });
                 try (RawClient before = RawClient.open(port, "/chat")) {

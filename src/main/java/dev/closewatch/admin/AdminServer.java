@@ -53,6 +53,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -69,6 +70,10 @@ import org.slf4j.LoggerFactory;
  *       supplier ({@link #setReadiness}) says false;</li>
  *   <li>{@code POST /admin/drain} — runs the drain hook ({@link #setDrainHook}), 202; 501 when
  *       none is set;</li>
+ *   <li>{@code POST /admin/reload} — runs the reload hook ({@link #setReloadHook}): 200 with a
+ *       short summary when the configuration file was applied, 422 with the {@code check-config}
+ *       messages when it was refused; 501 when none is set (closewatch started without
+ *       {@code --config});</li>
  *   <li>{@code GET /api/sessions?limit=} — the open sessions, oldest first (JSON);</li>
  *   <li>{@code GET /api/closes?code=&initiator=&limit=} — the most recent close events, newest
  *       first, from a ring of {@code admin.recent_closes} (JSON);</li>
@@ -90,7 +95,7 @@ import org.slf4j.LoggerFactory;
  * oldest one without a request in progress ({@link AdminConnections}). {@code /healthz},
  * {@code /readyz}, refusals and the event stream are answered on the event loop, which never
  * blocks; the endpoints that scrape, serialise or call out ({@code /metrics}, {@code /api/*}
- * but the stream, {@code /admin/drain}) run on the workers, at most
+ * but the stream, {@code /admin/drain}, {@code /admin/reload}) run on the workers, at most
  * {@code admin.max_connections - admin.max_streams - 1} at once (more get 503 {@code busy}), so
  * streams and worker requests together never hold every connection. The server's own refusals
  * are counted in {@link AdminMeters}.
@@ -126,12 +131,12 @@ public final class AdminServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final String REALM = "Bearer realm=\"closewatch admin\"";
-    private static final String PATHS = "/metrics, /healthz, /readyz, POST /admin/drain, /api/sessions, "
-            + "/api/closes, /api/closes/stream, /api/codes";
+    private static final String PATHS = "/metrics, /healthz, /readyz, POST /admin/drain, POST /admin/reload, "
+            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes";
 
     private final AdminConfig config;
     private final PrometheusMeterRegistry registry;
-    private final CloseCatalog catalog;
+    private volatile CloseCatalog catalog;
     private final Observability observability;
     private final RecentCloses recentCloses;
     private final CloseEventStream stream;
@@ -148,6 +153,7 @@ public final class AdminServer implements AutoCloseable {
     private int working;
     private volatile BooleanSupplier readiness = () -> true;
     private volatile Runnable drainHook;
+    private volatile Supplier<ReloadOutcome> reloadHook;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private AdminServer(AdminConfig config, PrometheusMeterRegistry registry, CloseCatalog catalog,
@@ -269,6 +275,32 @@ public final class AdminServer implements AutoCloseable {
         this.drainHook = requireNonNull(drainHook, "drainHook");
     }
 
+    /**
+     * What a configuration reload did, as {@code POST /admin/reload} answers it.
+     *
+     * @param applied true: 200, the new configuration is in use; false: 422, it was refused
+     * @param body    plain text: a summary line, then the messages (one per line)
+     */
+    public record ReloadOutcome(boolean applied, String body) {
+
+        public ReloadOutcome {
+            requireNonNull(body, "body");
+        }
+    }
+
+    /**
+     * Sets what {@code POST /admin/reload} runs, on an admin worker thread; it re-reads and applies
+     * the configuration and returns what happened. Until called, the endpoint answers 501.
+     */
+    public void setReloadHook(Supplier<ReloadOutcome> reloadHook) {
+        this.reloadHook = requireNonNull(reloadHook, "reloadHook");
+    }
+
+    /** Sets the catalog {@code /api/codes} lists (a reload may change the custom codes). */
+    public void setCatalog(CloseCatalog catalog) {
+        this.catalog = requireNonNull(catalog, "catalog");
+    }
+
     /** The bound address. */
     public InetSocketAddress address() {
         return (InetSocketAddress) serverChannel.localAddress();
@@ -314,6 +346,11 @@ public final class AdminServer implements AutoCloseable {
                 case "/admin/drain" -> {
                     if (allow(conn, request, "POST")) {
                         work(conn, request, this::drain);
+                    }
+                }
+                case "/admin/reload" -> {
+                    if (allow(conn, request, "POST")) {
+                        work(conn, request, this::reload);
                     }
                 }
                 case "/api/sessions" -> {
@@ -485,6 +522,17 @@ public final class AdminServer implements AutoCloseable {
                 .log("drain requested through the admin API");
         hook.run();
         return Response.of(202, TEXT, "draining\n");
+    }
+
+    private Response reload(Request request) {
+        Supplier<ReloadOutcome> hook = reloadHook;
+        if (hook == null) {
+            return Response.of(501, TEXT, "reload: not available (expected: closewatch started with --config FILE)\n");
+        }
+        LOG.atInfo().addKeyValue("event", "admin.reload").addKeyValue("client", LogText.escape(request.client()))
+                .log("configuration reload requested through the admin API");
+        ReloadOutcome outcome = hook.get();
+        return Response.of(outcome.applied() ? 200 : 422, TEXT, outcome.body());
     }
 
     private Response sessions(Request request) {

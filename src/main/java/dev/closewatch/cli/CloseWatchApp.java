@@ -8,12 +8,16 @@ import dev.closewatch.config.LogConfig;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RecentCloses;
+import dev.closewatch.observe.ReloadMeters;
 import dev.closewatch.observe.Registries;
 import dev.closewatch.proxy.ProxyServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
 import java.util.List;
 import java.util.function.BooleanSupplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A running closewatch: the catalog (with the configuration's own codes), the Prometheus
@@ -22,7 +26,9 @@ import java.util.function.BooleanSupplier;
  */
 public final class CloseWatchApp implements AutoCloseable {
 
-    private final CloseCatalog catalog;
+    private volatile CloseCatalog catalog;
+    private final CloseWatchConfig config;
+    private final ReloadMeters reloadMeters;
     private final PrometheusMeterRegistry registry;
     private final CloseLogger closeLogger;
     private final Observability observability;
@@ -30,10 +36,12 @@ public final class CloseWatchApp implements AutoCloseable {
     private final ProxyServer proxy;
     private final AdminServer admin;
 
-    private CloseWatchApp(CloseCatalog catalog, PrometheusMeterRegistry registry, CloseLogger closeLogger,
-                          Observability observability, RecentCloses recentCloses, ProxyServer proxy,
-                          AdminServer admin) {
+    private CloseWatchApp(CloseCatalog catalog, CloseWatchConfig config, PrometheusMeterRegistry registry,
+                          CloseLogger closeLogger, Observability observability, RecentCloses recentCloses,
+                          ProxyServer proxy, AdminServer admin) {
         this.catalog = catalog;
+        this.config = config;
+        this.reloadMeters = new ReloadMeters(registry, Clock.systemUTC());
         this.registry = registry;
         this.closeLogger = closeLogger;
         this.observability = observability;
@@ -84,9 +92,28 @@ public final class CloseWatchApp implements AutoCloseable {
         // /readyz turns unready as soon as a drain starts; POST /admin/drain starts one.
         admin.setReadiness(() -> !proxy.draining());
         admin.setDrainHook(proxy::drain);
-        return new CloseWatchApp(catalog, registry, closeLogger, observability, recentCloses, proxy, admin);
+        return new CloseWatchApp(catalog, config, registry, closeLogger, observability, recentCloses, proxy, admin);
     }
 
+    /**
+     * Makes {@code SIGHUP} (through {@link ReloadSignal}) and {@code POST /admin/reload} re-read
+     * {@code file}, with {@code overrides} (the command-line flags) applied each time.
+     *
+     * @return the reloader, which {@link ReloadSignal#install} can call as well
+     */
+    public ConfigReloader enableReload(Path file, UnaryOperator<CloseWatchConfig> overrides) {
+        ConfigReloader reloader = new ConfigReloader(file, overrides, config, proxy, observability, c -> {
+            catalog = c;
+            admin.setCatalog(c);
+        }, reloadMeters);
+        admin.setReloadHook(() -> {
+            ConfigReloader.Result r = reloader.reload("admin");
+            return new AdminServer.ReloadOutcome(r.applied(), r.text());
+        });
+        return reloader;
+    }
+
+    /** The catalog in use now (a reload may change its custom codes). */
     public CloseCatalog catalog() {
         return catalog;
     }

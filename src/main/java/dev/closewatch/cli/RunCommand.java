@@ -53,6 +53,7 @@ final class RunCommand implements Callable<Integer> {
             return EXIT_CONFIG;
         }
         CloseWatchApp app = CloseWatchApp.start(config);
+        enableReload(app);
         ProxyServer proxy = app.proxy();
         // SIGTERM / SIGINT start the graceful drain. Handled here rather than in a shutdown hook:
         // a hook runs while the JVM is already exiting with 128 + signal, whatever the drain found.
@@ -82,5 +83,26 @@ final class RunCommand implements Callable<Integer> {
             app.close();
         }
         return result.cut() == 0 ? EXIT_DRAINED : EXIT_CUT;
+    }
+
+    /**
+     * With {@code --config}: {@code SIGHUP} and {@code POST /admin/reload} re-read the file, the
+     * flags still overriding it. Without, there is nothing to re-read and {@code SIGHUP} keeps the
+     * JVM's default (a graceful stop, as SIGTERM).
+     */
+    private void enableReload(CloseWatchApp app) {
+        if (options.config == null) {
+            return;
+        }
+        ReloadSignal.install(app.enableReload(options.config, c -> {
+            CloseWatchConfig r = c;
+            if (options.listen != null) {
+                r = r.withListen(options.listen);
+            }
+            if (options.admin != null) {
+                r = r.withAdmin(options.admin);
+            }
+            return upstream == null ? r : r.withUpstream(upstream);
+        }));
     }
 }

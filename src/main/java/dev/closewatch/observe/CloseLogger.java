@@ -7,6 +7,7 @@ import dev.closewatch.websocket.CloseEvent;
 import java.time.Duration;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,9 +42,11 @@ public final class CloseLogger implements AutoCloseable {
     public static final String EVENT_SUPPRESSED = "websocket.close.suppressed";
 
     private final Logger log = LoggerFactory.getLogger(LOGGER);
-    private final Level normalLevel;
-    private final CloseLogRateLimiter limiter;
-    private final ScheduledExecutorService summaries;
+    private volatile Level normalLevel;
+    private volatile CloseLogRateLimiter limiter;
+    /** Guarded by {@code this}: a configuration reload may start or reschedule the summaries. */
+    private ScheduledExecutorService summaries;
+    private ScheduledFuture<?> summaryTask;
     private boolean closed;
 
     /**
@@ -92,15 +95,66 @@ public final class CloseLogger implements AutoCloseable {
         if (linesPerSecond == 0) {
             return new CloseLogger(normalLevel, limiter);
         }
-        ScheduledExecutorService summaries = Executors.newSingleThreadScheduledExecutor(r -> {
+        CloseLogger logger = new CloseLogger(normalLevel, limiter, summaryThread());
+        synchronized (logger) {
+            logger.schedule(summaryInterval);
+        }
+        return logger;
+    }
+
+    private static ScheduledExecutorService summaryThread() {
+        return Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "closewatch-close-log");
             t.setDaemon(true);
             return t;
         });
-        CloseLogger logger = new CloseLogger(normalLevel, limiter, summaries);
-        long nanos = summaryInterval.toNanos();
-        summaries.scheduleAtFixedRate(logger::flushSuppressed, nanos, nanos, TimeUnit.NANOSECONDS);
-        return logger;
+    }
+
+    /** Writes the summaries every {@code interval} from now on; called holding {@code this}. */
+    private void schedule(Duration interval) {
+        if (summaryTask != null) {
+            summaryTask.cancel(false);
+        }
+        long nanos = interval.toNanos();
+        summaryTask = summaries.scheduleAtFixedRate(this::flushSuppressed, nanos, nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Applies reloaded {@code log} settings to the lines written from now on, whichever session
+     * they end: the summaries of lines suppressed so far are written first, then the new level,
+     * rate limit and summary interval take over. Ignored once closed.
+     *
+     * @param normalLevel     the level for {@link Severity#NORMAL} ends
+     * @param linesPerSecond  sustained lines per second per category; 0 writes every line
+     * @param burst           lines per category that may be written at once, at least 1
+     * @param summaryInterval how often summaries are written, &gt; 0
+     * @throws IllegalArgumentException if a limit is out of range
+     */
+    public void reconfigure(Level normalLevel, long linesPerSecond, long burst, Duration summaryInterval) {
+        requireNonNull(normalLevel, "normalLevel");
+        if (summaryInterval.isZero() || summaryInterval.isNegative()) {
+            throw new IllegalArgumentException("summaryInterval: " + summaryInterval + " (expected: > 0)");
+        }
+        CloseLogRateLimiter next = new CloseLogRateLimiter(linesPerSecond, burst, System::nanoTime);
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            flushSuppressed();
+            this.normalLevel = normalLevel;
+            this.limiter = next;
+            if (linesPerSecond == 0) {
+                if (summaryTask != null) {
+                    summaryTask.cancel(false);
+                    summaryTask = null;
+                }
+            } else {
+                if (summaries == null) {
+                    summaries = summaryThread();
+                }
+                schedule(summaryInterval);
+            }
+        }
     }
 
     /** The limiter deciding which lines are written. */
@@ -182,8 +236,10 @@ public final class CloseLogger implements AutoCloseable {
             }
             closed = true;
         }
-        if (summaries != null) {
-            summaries.shutdownNow();
+        synchronized (this) {
+            if (summaries != null) {
+                summaries.shutdownNow();
+            }
         }
         flushSuppressed();
     }

@@ -13,6 +13,7 @@ import dev.closewatch.config.DrainConfig;
 import dev.closewatch.observe.DrainMeters;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RequestRejections;
+import dev.closewatch.observe.TlsMeters;
 import io.micrometer.core.instrument.binder.netty4.NettyAllocatorMetrics;
 import io.micrometer.core.instrument.binder.netty4.NettyEventExecutorMetrics;
 import io.netty.bootstrap.ServerBootstrap;
@@ -36,6 +37,7 @@ import java.io.InputStream;
 import java.net.InetSocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -46,6 +48,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicReference;
 import javax.net.ssl.KeyManagerFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,19 +74,28 @@ public final class ProxyServer implements AutoCloseable {
     private final Transport transport;
     private final EventLoopGroup workers;
     private final Channel listener;
-    private final ProxySettings settings;
     /** Set once a drain starts ({@code /readyz} 503); {@code settings.draining()} once sessions are closed. */
     private final AtomicBoolean drainStarted = new AtomicBoolean();
     private final CountDownLatch drainRequested = new CountDownLatch(1);
     private final CountDownLatch closingStarted = new CountDownLatch(1);
     private volatile long drainStartNanos;
+    /** The settings new connections get; a reload swaps them, open connections keep theirs. */
+    private final AtomicReference<ProxySettings> live;
+    /** The listener's TLS context new connections get, or null for {@code ws://}; swapped when its files change. */
+    private final AtomicReference<SslContext> liveServerTls;
+    private final TlsReloader tlsReloader;
+    private final Observability observability;
 
     private ProxyServer(Transport transport, EventLoopGroup workers, Channel listener,
-                        ProxySettings settings) {
+                        AtomicReference<ProxySettings> live, AtomicReference<SslContext> liveServerTls,
+                        TlsReloader tlsReloader, Observability observability) {
         this.transport = transport;
         this.workers = workers;
         this.listener = listener;
-        this.settings = settings;
+        this.live = live;
+        this.liveServerTls = liveServerTls;
+        this.tlsReloader = tlsReloader;
+        this.observability = observability;
     }
 
     /**
@@ -98,19 +110,10 @@ public final class ProxyServer implements AutoCloseable {
     public static ProxyServer start(CloseWatchConfig config, CloseCatalog catalog, Observability observability)
             throws InterruptedException, IOException {
         requireNonNull(config, "config");
-        long backoff = config.upstream().failureBackoff().toNanos();
-        List<Route> routes = new ArrayList<>();
-        boolean anyTlsUpstream = false;
-        for (RouteConfig rc : config.routes()) {
-            List<UpstreamUri> ups = rc.allUpstreams().stream().map(UpstreamUri::parse).toList();
-            anyTlsUpstream |= ups.stream().anyMatch(UpstreamUri::tls);
-            CloseCatalog routeCatalog = catalog.withCustomCodes(
-                    rc.codes().stream().map(dev.closewatch.config.CustomCodeConfig::toCloseCode).toList());
-            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
-                    observability.route(rc.name()), observability.sessionListener(rc.name()), routeCatalog));
-        }
-        SslContext serverTls = config.tls() == null ? null : serverTls(config.tls());
-        SslContext upstreamTls = anyTlsUpstream ? upstreamTls(config.upstream().tls()) : null;
+        List<Route> routes = routes(config, catalog, observability);
+        TlsReloader.Prepared tls = TlsReloader.prepare(config.tls(), config.upstream().tls(), anyTlsUpstream(config));
+        SslContext serverTls = tls.server();
+        SslContext upstreamTls = tls.upstream();
         Transport transport = Transport.best();
         DnsAddressResolverGroup resolver = transport.newResolver();
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
@@ -119,6 +122,11 @@ public final class ProxyServer implements AutoCloseable {
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
                 UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()),
                 new DrainMeters(observability.registry()));
+        AtomicReference<ProxySettings> live = new AtomicReference<>(settings);
+        AtomicReference<SslContext> liveServerTls = new AtomicReference<>(serverTls);
+        TlsReloader tlsReloader = new TlsReloader(new TlsMeters(observability.registry(), Clock.systemUTC()),
+                liveServerTls::set, ctx -> live.updateAndGet(s -> s.withUpstreamTls(ctx)));
+        tlsReloader.commit(tls, () -> { });
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         HostPort listen = HostPort.parse(config.listen());
@@ -131,8 +139,9 @@ public final class ProxyServer implements AutoCloseable {
                     .childHandler(new ChannelInitializer<Channel>() {
                         @Override
                         protected void initChannel(Channel ch) {
-                            Transport.configureSocket(ch, config.keepalive().tcpKeepalive());
-                            initClientPipeline(ch, settings, serverTls);
+                            ProxySettings current = live.get();
+                            Transport.configureSocket(ch, current.keepalive().tcpKeepalive());
+                            initClientPipeline(ch, current, liveServerTls.get());
                         }
                     })
                     .bind(listen.toSocketAddress()).sync().channel();
@@ -140,15 +149,71 @@ public final class ProxyServer implements AutoCloseable {
             if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
                 new NettyAllocatorMetrics(provider).bindTo(observability.registry());
             }
-            ProxyServer server = new ProxyServer(transport, workers, listener, settings);
+            ProxyServer server = new ProxyServer(transport, workers, listener, live, liveServerTls, tlsReloader,
+                    observability);
+            tlsReloader.start(TlsReloader.DEFAULT_INTERVAL);
             LOG.info("closewatch proxy listening on {}://{} ({} transport); routes: {}", serverTls == null ? "ws" : "wss",
                     BackendHandler.address(server.address()), transport.name(), routes.stream().map(r -> r.name() + " "
                             + (r.host() == null ? "" : r.host()) + r.pathPrefix() + " -> " + r.upstreams().all()).toList());
             return server;
         } catch (InterruptedException | RuntimeException e) {
+            tlsReloader.close();
             workers.shutdownGracefully(0, 0, TimeUnit.SECONDS);
             throw e;
         }
+    }
+
+    /** The route table of {@code config}: each route's catalog is {@code catalog} plus the route's own codes. */
+    private static List<Route> routes(CloseWatchConfig config, CloseCatalog catalog, Observability observability) {
+        long backoff = config.upstream().failureBackoff().toNanos();
+        List<Route> routes = new ArrayList<>();
+        for (RouteConfig rc : config.routes()) {
+            List<UpstreamUri> ups = rc.allUpstreams().stream().map(UpstreamUri::parse).toList();
+            CloseCatalog routeCatalog = catalog.withCustomCodes(
+                    rc.codes().stream().map(dev.closewatch.config.CustomCodeConfig::toCloseCode).toList());
+            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
+                    observability.route(rc.name()), observability.sessionListener(rc.name()), routeCatalog));
+        }
+        return routes;
+    }
+
+    private static boolean anyTlsUpstream(CloseWatchConfig config) {
+        return config.routes().stream().flatMap(rc -> rc.allUpstreams().stream()).map(UpstreamUri::parse)
+                .anyMatch(UpstreamUri::tls);
+    }
+
+    /**
+     * Applies a reloaded configuration to the connections accepted from now on: routes and their
+     * upstreams, custom codes, upstream timeouts and TLS, limits, keepalive, drain settings, and the
+     * listener's TLS files. Connections and sessions already open keep the settings they started
+     * with. Shared state carries over: the open sessions, the connection count, the draining flag,
+     * the meters. {@code listen} and switching {@code tls} on or off cannot change on a bound
+     * listener: the caller reports them (see {@code ConfigReloader}); this method ignores them.
+     *
+     * @param config  a configuration whose {@link CloseWatchConfig#validate()} is empty
+     * @param catalog the catalog with the configuration's top-level custom codes
+     * @throws IOException if a TLS certificate, key or CA file cannot be read or used; nothing is
+     *                     changed then
+     */
+    public synchronized void reconfigure(CloseWatchConfig config, CloseCatalog catalog) throws IOException {
+        requireNonNull(config, "config");
+        requireNonNull(catalog, "catalog");
+        // TLS on a ws:// listener, or none on a wss:// one, waits for a restart: keep what is in use
+        TlsConfig serverTls = liveServerTls.get() == null ? null
+                : config.tls() != null ? config.tls() : tlsReloader.serverConfig();
+        TlsReloader.Prepared tls = TlsReloader.prepare(serverTls, config.upstream().tls(), anyTlsUpstream(config));
+        Routes routes = new Routes(routes(config, catalog, observability));
+        ProxySettings old = live.get();
+        ProxySettings next = old.reconfigured(catalog, routes, config.upstream().connectTimeout(),
+                config.upstream().responseTimeout(), config.limits(), config.keepalive(), config.drain(), tls.upstream(),
+                UpstreamConnector.sockets(transport, old.resolver(), config.upstream().connectTimeout()));
+        // under the reloader's lock, so a file change polled meanwhile cannot land on the new settings
+        tlsReloader.commit(tls, () -> {
+            live.set(next);
+            if (tls.server() != null) {
+                liveServerTls.set(tls.server());
+            }
+        });
     }
 
     /**
@@ -171,7 +236,7 @@ public final class ProxyServer implements AutoCloseable {
                 .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings, serverTls != null));
     }
 
-    private static SslContext serverTls(TlsConfig tls) throws IOException {
+    static SslContext serverTls(TlsConfig tls) throws IOException {
         SslContextBuilder builder;
         if (tls.pkcs12() != null) {
             try (InputStream in = new FileInputStream(tls.pkcs12())) {
@@ -197,7 +262,7 @@ public final class ProxyServer implements AutoCloseable {
                 .build();
     }
 
-    private static SslContext upstreamTls(UpstreamTlsConfig tls) throws IOException {
+    static SslContext upstreamTls(UpstreamTlsConfig tls) throws IOException {
         SslContextBuilder builder = SslContextBuilder.forClient().protocols(TLS_PROTOCOLS)
                 .applicationProtocolConfig(HTTP_1_1_ONLY);
         if (tls.insecure()) {
@@ -225,7 +290,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** Sessions open now. */
     public int openSessions() {
-        return settings.sessions().size();
+        return live.get().sessions().size();
     }
 
     /** Whether a drain has started: {@code /readyz} answers 503 from then on. */
@@ -245,6 +310,7 @@ public final class ProxyServer implements AutoCloseable {
      * opening handshake completes after the listener closed gets its Close at once.
      */
     public void drain() {
+        ProxySettings settings = live.get();
         if (!drainStarted.compareAndSet(false, true)) {
             return;
         }
@@ -263,6 +329,7 @@ public final class ProxyServer implements AutoCloseable {
 
     /** After the unready delay: stops accepting and schedules every open session's Close over the spread. */
     private void closeSessions() {
+        ProxySettings settings = live.get();
         DrainConfig drain = settings.drain();
         // From here on a request on a kept-alive connection gets 503, and a session whose 101
         // arrives now is closed at once (BackendHandler).
@@ -310,6 +377,7 @@ public final class ProxyServer implements AutoCloseable {
      */
     public DrainResult awaitDrain() throws InterruptedException {
         drainRequested.await();
+        ProxySettings settings = live.get();
         DrainConfig drain = settings.drain();
         long deadline = drainStartNanos + drain.longest().plus(Duration.ofSeconds(1)).toNanos();
         closingStarted.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
@@ -350,12 +418,15 @@ public final class ProxyServer implements AutoCloseable {
     /** Stops accepting, closes every connection and waits for the event loops to end. */
     @Override
     public void close() {
+        tlsReloader.close();
         listener.close().syncUninterruptibly();
         workers.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
-        settings.resolver().close();
+        live.get().resolver().close();
     }
 
+    /** The settings new connections get now. */
     ProxySettings settings() {
-        return settings;
+        return live.get();
     }
+
 }

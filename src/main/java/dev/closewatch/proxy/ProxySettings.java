@@ -39,4 +39,23 @@ record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, D
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
                      AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
                      UpstreamConnector connector, DrainMeters drainMeters) {
+
+    /**
+     * These settings with a reloaded configuration's parts, for connections accepted from now on;
+     * the shared state (open sessions, connection count, draining flag, rejections, resolver, drain
+ * meters)
+     * carries over.
+     */
+    ProxySettings reconfigured(CloseCatalog catalog, Routes routes, Duration connectTimeout, Duration responseTimeout,
+                               LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain, SslContext upstreamTls,
+                               UpstreamConnector connector) {
+        return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
+                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters);
+    }
+
+    /** These settings with another upstream TLS context (its CA file changed on disk). */
+    ProxySettings withUpstreamTls(SslContext upstreamTls) {
+        return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
+                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters);
+    }
 }

@@ -119,6 +119,31 @@ class AdminServerTest {
     }
 
     @Test
+    void shouldRunTheReloadHookOnPostAndAnswer200Or422() throws Exception {
+        // Given no hook yet
+        HttpResponse<String> none = http.send("POST", "/admin/reload");
+        java.util.concurrent.atomic.AtomicBoolean valid = new java.util.concurrent.atomic.AtomicBoolean(true);
+        admin.setReloadHook(() -> valid.get() ? new AdminServer.ReloadOutcome(true, "reloaded f: 1 route(s)\n")
+                : new AdminServer.ReloadOutcome(false, "reload refused: f: 1 configuration error(s):\n  routes: []\n"));
+
+        // When
+        HttpResponse<String> applied = http.send("POST", "/admin/reload");
+        valid.set(false);
+        HttpResponse<String> refused = http.send("POST", "/admin/reload");
+        HttpResponse<String> get = http.get("/admin/reload");
+
+        // Then
+        assertEquals(501, none.statusCode());
+        assertEquals("reload: not available (expected: closewatch started with --config FILE)\n", none.body());
+        assertEquals(200, applied.statusCode());
+        assertEquals("reloaded f: 1 route(s)\n", applied.body());
+        assertEquals(422, refused.statusCode());
+        assertEquals("reload refused: f: 1 configuration error(s):\n  routes: []\n", refused.body());
+        assertEquals(405, get.statusCode());
+        assertEquals("POST", get.headers().firstValue("Allow").orElseThrow());
+    }
+
+    @Test
     void shouldRunTheDrainHookOnPost() throws Exception {
         // Given no hook yet
         HttpResponse<String> none = http.send("POST", "/admin/drain");
@@ -350,7 +375,7 @@ class AdminServerTest {
         // Then
         assertEquals(404, missing.statusCode());
         assertEquals("not found: /api/nothing (expected one of: /metrics, /healthz, /readyz, POST /admin/drain, "
-                + "/api/sessions, /api/closes, /api/closes/stream, /api/codes)\n", missing.body());
+                + "POST /admin/reload, /api/sessions, /api/closes, /api/closes/stream, /api/codes)\n", missing.body());
         assertEquals(405, post.statusCode());
         assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElseThrow());
         assertEquals(405, head.statusCode());

@@ -41,6 +41,7 @@ class AdminTokenTest {
         admin = AdminServer.start(new AdminConfig("127.0.0.1:0", TOKEN, 10, 2), registry, CloseCatalog.loadDefault(),
                 observability, recent);
         admin.setDrainHook(() -> { });
+        admin.setReloadHook(() -> new AdminServer.ReloadOutcome(true, "reloaded\n"));
         withToken = new AdminHttp(admin.address().getPort(), TOKEN);
         without = withToken.withToken(null);
     }
@@ -54,7 +55,7 @@ class AdminTokenTest {
     @ParameterizedTest
     @CsvSource({
         "GET, /metrics", "GET, /readyz", "GET, /api/sessions", "GET, /api/closes", "GET, /api/codes",
-        "GET, /api/closes/stream", "POST, /admin/drain", "GET, /nowhere",
+        "GET, /api/closes/stream", "POST, /admin/drain", "POST, /admin/reload", "GET, /nowhere",
     })
     void shouldAnswer401WithAChallengeWithoutAToken(String method, String path) throws Exception {
         // When
@@ -83,7 +84,7 @@ class AdminTokenTest {
     @ParameterizedTest
     @CsvSource({
         "GET, /metrics, 200", "GET, /readyz, 200", "GET, /api/sessions, 200", "GET, /api/closes, 200",
-        "GET, /api/codes, 200", "POST, /admin/drain, 202", "GET, /nowhere, 404",
+        "GET, /api/codes, 200", "POST, /admin/drain, 202", "POST, /admin/reload, 200", "GET, /nowhere, 404",
     })
     void shouldServeWithTheToken(String method, String path, int status) throws Exception {
         assertEquals(status, withToken.send(method, path).statusCode());

@@ -19,7 +19,9 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -96,18 +98,25 @@ public final class ProxyServer implements AutoCloseable {
             anyTlsUpstream |= ups.stream().anyMatch(UpstreamUri::tls);
             CloseCatalog routeCatalog = catalog.withCustomCodes(
                     rc.codes().stream().map(dev.closewatch.config.CustomCodeConfig::toCloseCode).toList());
-            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
-                    observability.route(rc.name()), observability.sessionListener(rc.name()), routeCatalog));
+            UpstreamPool pool = new UpstreamPool(ups, backoff, System::nanoTime);
+            for (UpstreamPool.Upstream u : pool.all()) {
+                observability.route(rc.name()).upstream(u.label()).healthyAddresses(() -> pool.healthyAddresses(u));
+            }
+            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), pool, observability.route(rc.name()),
+                    observability.sessionListener(rc.name()), routeCatalog,
+                    RouteConfig.HOST_HEADER_UPSTREAM.equals(rc.hostHeader())));
         }
         SslContext serverTls = config.tls() == null ? null : serverTls(config.tls());
         SslContext upstreamTls = anyTlsUpstream ? upstreamTls(config.upstream().tls()) : null;
         Transport transport = Transport.best();
         DnsAddressResolverGroup resolver = transport.newResolver();
+        UpstreamResolver upstreamResolver = new UpstreamResolver(resolver, UpstreamResolver.systemHostsFile(), System::nanoTime);
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
-                UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()));
+                UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()),
+                config.proxyProtocol(), TrustedProxies.parse(config.trustedProxies()));
         // The acceptor is one of the worker loops: no extra thread, no hand-off per connection.
         EventLoopGroup workers = transport.newGroup(Runtime.getRuntime().availableProcessors());
         HostPort listen = HostPort.parse(config.listen());
@@ -125,6 +134,11 @@ public final class ProxyServer implements AutoCloseable {
                         }
                     })
                     .bind(listen.toSocketAddress()).sync().channel();
+            // Every upstream's addresses, at start and then periodically: the healthy-address gauge
+            // follows the records even while no client connects.
+            EventLoop refresher = workers.next();
+            refresher.scheduleAtFixedRate(() -> routes.forEach(r -> r.upstreams().refresh(upstreamResolver, refresher)),
+                    0, UpstreamResolver.HOSTS_REFRESH.toNanos(), TimeUnit.NANOSECONDS);
             new NettyEventExecutorMetrics(workers).bindTo(observability.registry());
             if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
                 new NettyAllocatorMetrics(provider).bindTo(observability.registry());
@@ -141,7 +155,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Sets up a client connection's pipeline: TLS when {@code serverTls} is not null, the HTTP/1.1
+     * Sets up a client connection's pipeline: the PROXY protocol header's decoder when
+     * {@code proxy_protocol} is on, TLS when {@code serverTls} is not null, the HTTP/1.1
      * server codec with strict decoding ({@code limits.max_initial_line_length},
      * {@code limits.max_header_size}; RFC 9112 line endings and message framing) and the
      * {@link FrontendHandler}. Socket options are the caller's.
@@ -151,6 +166,11 @@ public final class ProxyServer implements AutoCloseable {
      * @param serverTls the proxy's server TLS context, or null for plain {@code ws://}
      */
     static void initClientPipeline(Channel ch, ProxySettings settings, SslContext serverTls) {
+        if (settings.proxyProtocol()) {
+            // Before TLS: the PROXY header is the first bytes of the TCP stream (v1 or v2, detected).
+            ch.pipeline().addLast(HandlerNames.PROXY_PROTOCOL_DECODER, new HAProxyMessageDecoder())
+                    .addLast(HandlerNames.PROXY_PROTOCOL, new ProxyProtocolHandler(settings.rejections()));
+        }
         if (serverTls != null) {
             ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
         }

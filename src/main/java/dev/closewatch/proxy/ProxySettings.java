@@ -31,10 +31,22 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param draining        set once a drain starts
  * @param resolver        resolves upstream host names without blocking an event loop
  * @param connector       opens upstream connections
+ * @param proxyProtocol   every client connection starts with a PROXY protocol v1 or v2 header
+ * @param trustedProxies  peers whose {@code X-Forwarded-*} headers are believed
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
                      AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
-                     UpstreamConnector connector) {
+                     UpstreamConnector connector, boolean proxyProtocol, TrustedProxies trustedProxies) {
+
+    /** Settings without PROXY protocol and without trusted proxies. */
+    ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
+                  Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                  SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
+                  AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
+                  UpstreamConnector connector) {
+        this(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain, upstreamTls,
+                rejections, sessions, connections, draining, resolver, connector, false, TrustedProxies.NONE);
+    }
 }

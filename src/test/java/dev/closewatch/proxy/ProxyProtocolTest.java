@@ -113,6 +113,25 @@ class ProxyProtocolTest {
     }
 
     @Test
+    void shouldJudgeTrustByTheProxyHeadersSourceNotByTheBalancer() throws Exception {
+        // Given PROXY protocol from a balancer on loopback, and loopback trusted for X-Forwarded-*
+        try (ProxyHarness h = ProxyHarness.start(c -> c.withProxyProtocol(true).withTrustedProxies(List.of("127.0.0.0/8")))) {
+            // When the header names an untrusted source that sends a spoofed X-Forwarded-For
+            byte[] header = "PROXY TCP4 203.0.113.7 127.0.0.1 51234 8080\r\n".getBytes(StandardCharsets.US_ASCII);
+            try (RawClient c = RawClient.connect(h.port())) {
+                c.write(header);
+                c.writeAscii(UPGRADE.replace("\r\n\r\n", "\r\nX-Forwarded-For: 6.6.6.6\r\n\r\n"));
+                assertEquals(101, c.readHead().status());
+                c.send(true, CLOSE, Frames.closeBody(1000, ""));
+                c.readFrame();
+            }
+            // Then the spoofed address is dropped: the immediate peer is the PROXY source, which is not trusted
+            assertEquals("203.0.113.7:51234", h.nextEvent().client());
+            assertEquals("203.0.113.7", lastUpstreamRequest(h).headers().get("x-forwarded-for"));
+        }
+    }
+
+    @Test
     void shouldKeepTheTcpPeerForALocalCommand() throws Exception {
         try (ProxyHarness h = proxy()) {
             // Given a PROXY v2 LOCAL header (a balancer's own health check): no addresses

@@ -49,6 +49,21 @@ class AddressConfigKeysTest {
     }
 
     @Test
+    void shouldDocumentTheKeysWithTheirDefaultsInTheShippedConfig() throws Exception {
+        // Given the shipped config
+        Path shipped = Path.of("config/closewatch.yaml");
+        CloseWatchConfig config = new ConfigLoader().load(shipped);
+        String text = Files.readString(shipped);
+        // Then it sets every new key to its default
+        assertTrue(text.contains("\nproxy_protocol: false\n"), "proxy_protocol documented");
+        assertTrue(text.contains("\ntrusted_proxies: []\n"), "trusted_proxies documented");
+        assertTrue(text.contains("    host_header: preserve\n"), "routes[].host_header documented");
+        CloseWatchConfig defaults = CloseWatchConfig.defaults();
+        assertEquals(defaults.proxyProtocol(), config.proxyProtocol());
+        assertEquals(defaults.trustedProxies(), config.trustedProxies());
+    }
+
+    @Test
     void shouldNameBadValues() throws Exception {
         // Given a host name, a too-long prefix and an unknown host_header value
         CloseWatchConfig config = read("""

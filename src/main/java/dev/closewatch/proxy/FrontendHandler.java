@@ -62,8 +62,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The client side of a proxied connection during HTTP (RFC 6455 §4.1 opening handshake, and plain
  * HTTP/1.1 requests): enforces the connection and request limits, picks the route, connects an
- * upstream on this channel's event loop (round-robin, the next upstream on a connect failure),
- * forwards the request with {@code X-Forwarded-*} headers, answers 502 when no upstream can be
+ * upstream on this channel's event loop (round-robin over the route's upstreams and over every
+ * address of each one's host name; the next address, then the next upstream, on a connect
+ * failure), forwards the request with {@code X-Forwarded-*} headers (believed only from
+ * {@code trusted_proxies}), answers 502 when no upstream can be
  * reached and 504 when it does not answer in time. The {@link BackendHandler} relays the response
  * and, on a 101, switches both channels to {@link RelayHandler}s.
  *

@@ -178,13 +178,14 @@ class ProxyProtocolTest {
 
     // --- a real HAProxy in front --------------------------------------------------------------
 
-    private static boolean haproxyInstalled() {
+    /** The haproxy executable (Debian puts it in /usr/sbin, which a user's PATH may lack), or null. */
+    private static Path haproxy() {
         for (String dir : List.of("/usr/sbin", "/usr/bin", "/usr/local/sbin", "/usr/local/bin")) {
             if (Files.isExecutable(Path.of(dir, "haproxy"))) {
-                return true;
+                return Path.of(dir, "haproxy");
             }
         }
-        return false;
+        return null;
     }
 
     private static int freePort() throws IOException {
@@ -196,9 +197,11 @@ class ProxyProtocolTest {
     @Test
     void shouldTakeTheClientFromRealHaproxySendProxyAndSendProxyV2(@TempDir Path dir) throws Exception {
         // CI installs haproxy (.ci/run); elsewhere the test is skipped when it is missing.
+        Path executable = haproxy();
         if (!"true".equals(System.getenv("CI"))) {
-            assumeTrue(haproxyInstalled(), "haproxy is not installed");
+            assumeTrue(executable != null, "haproxy is not installed");
         }
+        assertTrue(executable != null, "haproxy is not installed (.ci/run installs the Debian package)");
         try (ProxyHarness h = proxy()) {
             // Given HAProxy in TCP mode on two loopback ports, one sending PROXY v1, one v2, to closewatch
             int v1 = freePort();
@@ -211,7 +214,7 @@ class ProxyProtocolTest {
                     "frontend v2", "  bind 127.0.0.1:" + v2, "  default_backend closewatch_v2",
                     "backend closewatch_v1", "  server cw 127.0.0.1:" + h.port() + " send-proxy",
                     "backend closewatch_v2", "  server cw 127.0.0.1:" + h.port() + " send-proxy-v2", ""));
-            Process haproxy = new ProcessBuilder("haproxy", "-db", "-f", cfg.toString())
+            Process haproxy = new ProcessBuilder(executable.toString(), "-db", "-f", cfg.toString())
                     .redirectErrorStream(true).redirectOutput(dir.resolve("haproxy.log").toFile()).start();
             try {
                 await().atMost(Duration.ofSeconds(10)).ignoreExceptions().until(() -> {

@@ -22,6 +22,7 @@ import io.netty.resolver.ResolvedAddressTypes;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.util.internal.PlatformDependent;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -82,11 +83,16 @@ public record Transport(
      * here: {@link UpstreamResolver} reads it itself, every entry of a name and periodically.
      */
     public DnsAddressResolverGroup newResolver() {
+        return newResolver(DnsServerAddressStreamProviders.platformDefault());
+    }
+
+    /** {@link #newResolver()} asking {@code nameServers} (tests: a DNS server on loopback). */
+    DnsAddressResolverGroup newResolver(DnsServerAddressStreamProvider nameServers) {
         return new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(datagramChannel)
                 .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
                 .hostsFileEntriesResolver((host, types) -> null)
-                .nameServerProvider(DnsServerAddressStreamProviders.platformDefault()));
+                .nameServerProvider(nameServers));
     }
 
     /** A new event loop group of {@code threads} threads on this transport. */

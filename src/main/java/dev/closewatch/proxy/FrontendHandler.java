@@ -94,6 +94,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private static final String X_FORWARDED_FOR = "X-Forwarded-For";
     private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
     private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+    private static final String FORWARDED = "Forwarded";
     /** Bytes a client may send after an upgrade request before the upstream answers; more gets 400. */
     static final int MAX_EARLY_BYTES = 128 * 1024;
     /** Bytes read and discarded while closing lingeringly before the connection is closed anyway. */
@@ -451,8 +452,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * immediate peer: the TCP peer, or the PROXY header's source) the headers it sent are believed:
      * the peer is appended to its {@code X-Forwarded-For} (every field line, read as one list), its
      * {@code -Proto} and {@code -Host} pass on, and the client is the right-most address of the list
-     * that is not a trusted proxy. From any other peer they are replaced by what closewatch saw: a
-     * client cannot make up its own address.
+     * that is not a trusted proxy. From any other peer they are replaced by what closewatch saw,
+     * and a {@code Forwarded} header (RFC 7239) is removed: a client cannot make up its own address.
      */
     private void addForwardedHeaders(HttpHeaders headers) {
         SocketAddress peer = ClientAddress.peer(client);
@@ -461,7 +462,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean trusted = peerIp != null && settings.trustedProxies().trusts(peerIp);
         List<String> chain = trusted ? TrustedProxies.elements(headers.getAll(X_FORWARDED_FOR)) : List.of();
         clientAddress = chain.isEmpty() ? ClientAddress.of(client) : settings.trustedProxies().client(chain, peerIp);
-        headers.remove(X_FORWARDED_FOR);
+        if (!trusted) {
+            // RFC 7239's Forwarded says the same as X-Forwarded-*, and is as easy to make up.
+            headers.remove(FORWARDED);
+        }
         headers.set(X_FORWARDED_FOR, chain.isEmpty() ? ip : String.join(", ", chain) + ", " + ip);
         String proto = trusted ? headers.get(X_FORWARDED_PROTO) : null;
         headers.set(X_FORWARDED_PROTO, proto != null ? proto : clientTls ? "https" : "http");

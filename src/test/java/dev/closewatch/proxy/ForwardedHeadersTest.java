@@ -48,12 +48,13 @@ class ForwardedHeadersTest {
         try (ProxyHarness h = ProxyHarness.start()) {
             // When a client sends made-up X-Forwarded-* headers
             Seen seen = session(h, "chat.example", "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 7.7.7.7\r\n"
-                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: bank.example\r\n");
+                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: bank.example\r\nForwarded: for=6.6.6.6\r\n");
             // Then the upstream gets what closewatch saw, and the event names the TCP peer
             assertEquals("127.0.0.1", seen.header("x-forwarded-for"));
             assertEquals("http", seen.header("x-forwarded-proto"));
             assertEquals("chat.example", seen.header("x-forwarded-host"));
             assertEquals("127.0.0.1:" + seen.clientPort(), seen.event().client());
+            assertEquals(null, seen.header("forwarded"), "RFC 7239 Forwarded from an untrusted peer is dropped");
         }
     }
 
@@ -63,12 +64,13 @@ class ForwardedHeadersTest {
         try (ProxyHarness h = ProxyHarness.start(c -> c.withTrustedProxies(List.of("127.0.0.0/8", "10.0.0.0/8")))) {
             // When it forwards a chain over two header lines: spoofed, client, inner proxy
             Seen seen = session(h, "chat.internal", "X-Forwarded-For: 6.6.6.6, 203.0.113.9\r\nX-Forwarded-For: 10.1.2.3\r\n"
-                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: chat.example\r\n");
+                    + "X-Forwarded-Proto: https\r\nX-Forwarded-Host: chat.example\r\nForwarded: for=203.0.113.9\r\n");
             // Then the client is the right-most untrusted address, and the chain goes on with the peer appended
             assertEquals("203.0.113.9", seen.event().client());
             assertEquals("6.6.6.6, 203.0.113.9, 10.1.2.3, 127.0.0.1", seen.header("x-forwarded-for"));
             assertEquals("https", seen.header("x-forwarded-proto"));
             assertEquals("chat.example", seen.header("x-forwarded-host"));
+            assertEquals("for=203.0.113.9", seen.header("forwarded"));
         }
     }
 

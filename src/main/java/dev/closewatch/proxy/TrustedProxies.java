@@ -72,7 +72,7 @@ final class TrustedProxies {
     String client(List<String> chain, InetAddress peerIp) {
         InetAddress last = peerIp;
         for (int i = chain.size() - 1; i >= 0; i--) {
-            InetAddress a = parse(chain.get(i));
+            InetAddress a = address(chain.get(i));
             if (a == null) {
                 break;
             }
@@ -85,7 +85,7 @@ final class TrustedProxies {
     }
 
     /** An element as an address: {@code 192.0.2.1}, {@code 2001:db8::1}, {@code [2001:db8::1]}, with an optional {@code :port}; else null. */
-    static InetAddress parse(String element) {
+    static InetAddress address(String element) {
         String e = element;
         if (e.startsWith("[")) {
             int end = e.indexOf(']');

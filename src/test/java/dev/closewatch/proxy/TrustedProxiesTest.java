@@ -42,6 +42,6 @@ class TrustedProxiesTest {
         // and ports and brackets are tolerated
         assertEquals("203.0.113.9", trusted.client(List.of("203.0.113.9:4711"), peer));
         assertEquals("2001:db8:0:0:0:0:0:1", trusted.client(List.of("[2001:db8::1]:443"), peer));
-        assertNull(TrustedProxies.parse("example.com"), "a host name is not an address");
+        assertNull(TrustedProxies.address("example.com"), "a host name is not an address");
     }
 }

@@ -137,7 +137,7 @@ public final class ProxyServer implements AutoCloseable {
             // Every upstream's addresses, at start and then periodically: the healthy-address gauge
             // follows the records even while no client connects.
             EventLoop refresher = workers.next();
-            refresher.scheduleAtFixedRate(() -> routes.forEach(r -> r.upstreams().refresh(upstreamResolver, refresher)),
+            refresher.scheduleAtFixedRate(() -> settings.routes().all().forEach(r -> r.upstreams().refresh(upstreamResolver, refresher)),
                     0, UpstreamResolver.HOSTS_REFRESH.toNanos(), TimeUnit.NANOSECONDS);
             new NettyEventExecutorMetrics(workers).bindTo(observability.registry());
             if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {

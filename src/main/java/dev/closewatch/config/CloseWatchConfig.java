@@ -20,6 +20,10 @@ import java.util.List;
  *                 {@code path_prefix}
  * @param log      close-log settings
  * @param codes    the operator's own private close codes (4000–4999)
+ * @param proxyProtocol  whether every client connection starts with a PROXY protocol v1 or v2
+ *                       header (HAProxy's {@code send-proxy}); default false
+ * @param trustedProxies CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}, or a single address) of
+ *                       peers whose {@code X-Forwarded-*} headers are honoured; default none
  */
 public record CloseWatchConfig(
         String listen,
@@ -31,7 +35,9 @@ public record CloseWatchConfig(
         DrainConfig drain,
         List<RouteConfig> routes,
         LogConfig log,
-        List<CustomCodeConfig> codes) {
+        List<CustomCodeConfig> codes,
+        Boolean proxyProtocol,
+        List<String> trustedProxies) {
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
 
@@ -45,11 +51,20 @@ public record CloseWatchConfig(
         routes = routes == null ? List.of() : List.copyOf(routes);
         log = log == null ? new LogConfig(null) : log;
         codes = codes == null ? List.of() : List.copyOf(codes);
+        proxyProtocol = proxyProtocol != null && proxyProtocol;
+        trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+    }
+
+    /** A configuration without PROXY protocol and trusted proxies. */
+    public CloseWatchConfig(String listen, TlsConfig tls, AdminConfig admin, UpstreamConfig upstream,
+                            LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                            List<RouteConfig> routes, LogConfig log, List<CustomCodeConfig> codes) {
+        this(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, null, null);
     }
 
     /** The defaults, with no route (give one with {@link #withUpstream(String)}). */
     public static CloseWatchConfig defaults() {
-        return new CloseWatchConfig(null, null, null, null, null, null, null, null, null, null);
+        return new CloseWatchConfig(null, null, null, null, null, null, null, null, null, null, null, null);
     }
 
     /** The problems in this configuration, each {@code key.path: 'value' (expected: ...)}; empty if valid. */
@@ -152,6 +167,10 @@ public record CloseWatchConfig(
             for (int j = 0; j < r.codes().size(); j++) {
                 r.codes().get(j).validate(at + ".codes[" + j + "]", errors);
             }
+            if (!RouteConfig.HOST_HEADER_PRESERVE.equals(r.hostHeader())
+                    && !RouteConfig.HOST_HEADER_UPSTREAM.equals(r.hostHeader())) {
+                errors.add(at + ".host_header: '" + r.hostHeader() + "' (expected: preserve or upstream)");
+            }
             if (r.host() != null && !r.host().matches("[A-Za-z0-9.-]{1,253}")) {
                 errors.add(at + ".host: '" + r.host() + "' (expected: a host name without port, e.g. chat.example.com)");
             }
@@ -194,6 +213,10 @@ public record CloseWatchConfig(
         for (int i = 0; i < codes.size(); i++) {
             codes.get(i).validate("codes[" + i + "]", errors);
         }
+        for (int i = 0; i < trustedProxies.size(); i++) {
+            String block = trustedProxies.get(i);
+            check(errors, "trusted_proxies[" + i + "]", () -> Cidr.parse(block));
+        }
         return errors;
     }
 
@@ -213,7 +236,7 @@ public record CloseWatchConfig(
 
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy whose admin server listens on {@code adminListen}. */
@@ -223,7 +246,7 @@ public record CloseWatchConfig(
 
     /** A copy with other admin settings. */
     public CloseWatchConfig withAdminConfig(AdminConfig admin) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with one route, {@code default}, for every path, to {@code upstreamUri}. */
@@ -233,41 +256,51 @@ public record CloseWatchConfig(
 
     /** A copy with these routes. */
     public CloseWatchConfig withRoutes(List<RouteConfig> routes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with other upstream settings. */
     public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig upstream) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with other limits. */
     public CloseWatchConfig withLimits(LimitsConfig limits) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with other keepalive settings. */
     public CloseWatchConfig withKeepalive(KeepaliveConfig keepalive) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with other drain settings. */
     public CloseWatchConfig withDrain(DrainConfig drain) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with client-leg TLS. */
     public CloseWatchConfig withTls(TlsConfig tls) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with another close-log setting. */
     public CloseWatchConfig withLog(LogConfig log) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+    }
+
+    /** A copy that expects (or not) a PROXY protocol header on every client connection. */
+    public CloseWatchConfig withProxyProtocol(boolean proxyProtocol) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+    }
+
+    /** A copy honouring {@code X-Forwarded-*} from these CIDR blocks. */
+    public CloseWatchConfig withTrustedProxies(List<String> trustedProxies) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 
     /** A copy with these custom close codes. */
     public CloseWatchConfig withCodes(List<CustomCodeConfig> codes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
     }
 }

@@ -17,6 +17,11 @@ public final class MeterNames {
     public static final String CLOSE_HANDSHAKES_INCOMPLETE = "closewatch.close.handshakes.incomplete";
     public static final String UPGRADES = "closewatch.upgrades";
     public static final String UPSTREAM_CONNECT_FAILURES = "closewatch.upstream.connect.failures";
+    /**
+     * Addresses of a configured upstream usable now (resolved, not ejected after a failed connect):
+     * {@code closewatch_upstream_healthy_addresses{route,upstream}}; 0 = the upstream has none.
+     */
+    public static final String UPSTREAM_HEALTHY_ADDRESSES = "closewatch.upstream.healthy.addresses";
     public static final String FRAMES = "closewatch.frames";
     public static final String BYTES = "closewatch.bytes";
     /** Bytes read after the 101 and never delivered: {@code closewatch_bytes_discarded_total{route,direction}}. */
@@ -44,6 +49,8 @@ public final class MeterNames {
     public static final String TAG_VERSION = "version";
     public static final String TAG_REVISION = "revision";
     public static final String TAG_JAVA = "java";
+    /** The configured upstream as written ({@code ws://chat:9000}), never a resolved address: bounded by the config. */
+    public static final String TAG_UPSTREAM = "upstream";
 
     private MeterNames() {
     }

@@ -43,7 +43,12 @@ public final class RequestRejections {
         /** 404: no route matches the path and Host header. */
         NO_ROUTE(404),
         /** 421: a keep-alive request for another route than the connection's. */
-        MISDIRECTED(421);
+        MISDIRECTED(421),
+        /**
+         * No answer (status 0): {@code proxy_protocol} is on and the connection did not start with a
+         * valid PROXY protocol v1 or v2 header; it is closed at once, as the specification requires.
+         */
+        PROXY_PROTOCOL(0);
 
         private final int status;
         private final String label = name().toLowerCase(Locale.ROOT);
@@ -52,7 +57,7 @@ public final class RequestRejections {
             this.status = status;
         }
 
-        /** The HTTP status answered. */
+        /** The HTTP status answered; 0 when the connection is closed without an answer. */
         public int status() {
             return status;
         }

@@ -1,6 +1,7 @@
 package dev.closewatch.observe;
 
 import static dev.closewatch.observe.MeterNames.*;
+import static java.util.Objects.requireNonNull;
 
 import dev.closewatch.catalog.Category;
 import dev.closewatch.catalog.CloseCode;
@@ -19,6 +20,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.DoubleSupplier;
 
 /**
  * The meters of one route, built once and held so the relay's hot path never queries the
@@ -33,6 +35,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code closewatch_upstream_connect_failures_total}, {@code closewatch_frames_total},
  * {@code closewatch_bytes_total}, {@code closewatch_bytes_discarded_total},
  * {@code closewatch_protocol_violations_total}; all tagged {@code route}.
+ * {@code closewatch_sessions_opened_total}, {@code closewatch_upstream_connect_failures_total} and
+ * {@code closewatch_upstream_healthy_addresses} are also tagged {@code upstream}: the configured
+ * upstream as written (see {@link #upstream(String)}), a set bounded by the configuration.
  *
  * <p>Frames and bytes count what was delivered to the receiving endpoint, the proxy's own
  * injected Ping and Close frames included; bytes read and never delivered (after the proxy's own
@@ -56,7 +61,7 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final MeterRegistry registry;
     private final Tags routeTags;
     private final AtomicLong active = new AtomicLong();
-    private final Counter opened;
+    private final Map<String, UpstreamMeters> upstreams = new ConcurrentHashMap<>();
     private final Counter[][] frames = new Counter[Direction.values().length][Opcode.COUNT];
     private final Counter[] bytes = new Counter[Direction.values().length];
     private final Counter[] bytesDiscarded = new Counter[Direction.values().length];
@@ -67,7 +72,6 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final Map<Category, Timer> sessionDuration = new ConcurrentHashMap<>();
     private final Map<Integer, Counter> upgrades = new ConcurrentHashMap<>();
     private final Map<String, Counter> abnormal = new ConcurrentHashMap<>();
-    private final Map<UpstreamFailure, Counter> connectFailures = new ConcurrentHashMap<>();
 
     private record CloseKey(String code, Category category, Initiator initiator) {
     }
@@ -84,8 +88,6 @@ public final class RouteMeters implements FrameObserver.CountSink {
         this.routeTags = Tags.of(TAG_ROUTE, route);
         Gauge.builder(SESSIONS_ACTIVE, active, AtomicLong::get)
                 .description("WebSocket sessions open now (after the 101, before both TCP connections closed)")
-                .tags(routeTags).register(registry);
-        opened = Counter.builder(SESSIONS_OPENED).description("WebSocket sessions opened (101 relayed)")
                 .tags(routeTags).register(registry);
         for (Direction d : Direction.values()) {
             Tags dt = routeTags.and(TAG_DIRECTION, d.label());
@@ -109,9 +111,6 @@ public final class RouteMeters implements FrameObserver.CountSink {
         closeHandshakeDuration = Timer.builder(CLOSE_HANDSHAKE_DURATION)
                 .description("Time from the first Close frame to the answering Close frame")
                 .serviceLevelObjectives(HANDSHAKE_BUCKETS).tags(routeTags).register(registry);
-        for (UpstreamFailure f : UpstreamFailure.values()) {
-            upstreamFailure0(f);
-        }
         for (Initiator i : Initiator.values()) {
             incomplete.put(i, Counter.builder(CLOSE_HANDSHAKES_INCOMPLETE)
                     .description("Sessions whose first Close frame was never answered before TCP closed")
@@ -124,9 +123,12 @@ public final class RouteMeters implements FrameObserver.CountSink {
         return route;
     }
 
+    /**
+     * A session opened: counted active. The proxy counts it opened, by upstream, with
+     * {@link UpstreamMeters#sessionOpened()}.
+     */
     void sessionOpened() {
         active.incrementAndGet();
-        opened.increment();
     }
 
     void sessionClosed(CloseCode classification, Initiator initiator, String cause, Duration duration,
@@ -206,14 +208,60 @@ public final class RouteMeters implements FrameObserver.CountSink {
                 .increment();
     }
 
-    /** Counts an upstream that could not be reached or did not answer. */
-    public void upstreamFailure(UpstreamFailure cause) {
-        upstreamFailure0(cause).increment();
+    /**
+     * The meters of one configured upstream of this route, created (with every counter at 0) on
+     * first call.
+     *
+     * @param upstream the upstream as configured, e.g. {@code ws://chat:9000}; never a resolved
+     *                 address, so the label set stays bounded by the configuration
+     */
+    public UpstreamMeters upstream(String upstream) {
+        return upstreams.computeIfAbsent(upstream, UpstreamMeters::new);
     }
 
-    private Counter upstreamFailure0(UpstreamFailure cause) {
-        return connectFailures.computeIfAbsent(cause, c -> Counter.builder(UPSTREAM_CONNECT_FAILURES)
-                .description("Upstream connections that failed or did not answer in time")
-                .tags(routeTags.and(TAG_CAUSE, c.label())).register(registry));
+    /**
+     * One configured upstream's meters: {@code closewatch_sessions_opened_total},
+     * {@code closewatch_upstream_connect_failures_total} (one counter per {@link UpstreamFailure},
+     * created at once) and {@code closewatch_upstream_healthy_addresses}, all tagged
+     * {@code route} and {@code upstream}.
+     */
+    public final class UpstreamMeters {
+
+        private final Tags tags;
+        private final Counter opened;
+        private final Map<UpstreamFailure, Counter> failures = new EnumMap<>(UpstreamFailure.class);
+        private volatile DoubleSupplier healthy = () -> 0;
+
+        private UpstreamMeters(String upstream) {
+            tags = routeTags.and(TAG_UPSTREAM, upstream);
+            opened = Counter.builder(SESSIONS_OPENED).description("WebSocket sessions opened (101 relayed)")
+                    .tags(tags).register(registry);
+            for (UpstreamFailure f : UpstreamFailure.values()) {
+                failures.put(f, Counter.builder(UPSTREAM_CONNECT_FAILURES)
+                        .description("Upstream connections that failed or did not answer in time")
+                        .tags(tags.and(TAG_CAUSE, f.label())).register(registry));
+            }
+            Gauge.builder(UPSTREAM_HEALTHY_ADDRESSES, this, m -> m.healthy.getAsDouble())
+                    .description("Addresses of the upstream usable now: resolved and not ejected after a failed connect")
+                    .tags(tags).strongReference(true).register(registry);
+        }
+
+        /** Counts a session opened (a 101 relayed) through this upstream. */
+        public void sessionOpened() {
+            opened.increment();
+        }
+
+        /** Counts a connection to this upstream that could not be made or did not answer. */
+        public void failure(UpstreamFailure cause) {
+            failures.get(cause).increment();
+        }
+
+        /**
+         * Where {@code closewatch_upstream_healthy_addresses} reads from at each scrape; replaces
+         * the previous source (a proxy started again with the same registry), 0 until set.
+         */
+        public void healthyAddresses(DoubleSupplier healthy) {
+            this.healthy = requireNonNull(healthy, "healthy");
+        }
     }
 }

@@ -119,8 +119,10 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         Channel upstream = ctx.channel();
         ByteBuf early = frontend.takeEarlyBytes();
         ProxySettings settings = frontend.settings();
+        UpstreamPool.Upstream configured = frontend.connectedUpstream();
+        route.meters().upstream(configured.label()).sessionOpened();
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
-                address(client.remoteAddress()), address(upstream.remoteAddress()),
+                frontend.clientAddress(), address(upstream.remoteAddress()),
                 route.catalog(), route.listener(), System::nanoTime);
         session.negotiatedExtensions(extensions);
         SessionControl control = new SessionControl(session, client, upstream, settings);

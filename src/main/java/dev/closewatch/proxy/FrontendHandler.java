@@ -1,7 +1,6 @@
 package dev.closewatch.proxy;
 
 import dev.closewatch.catalog.CloseCatalog;
-import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.observe.LogText;
 import dev.closewatch.observe.RequestRejections.Reason;
 import dev.closewatch.observe.UpstreamFailure;
@@ -42,6 +41,7 @@ import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.util.ReferenceCountUtil;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.net.ConnectException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.net.UnknownHostException;
@@ -62,8 +62,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The client side of a proxied connection during HTTP (RFC 6455 §4.1 opening handshake, and plain
  * HTTP/1.1 requests): enforces the connection and request limits, picks the route, connects an
- * upstream on this channel's event loop (round-robin, the next upstream on a connect failure),
- * forwards the request with {@code X-Forwarded-*} headers, answers 502 when no upstream can be
+ * upstream on this channel's event loop (round-robin over the route's upstreams and over every
+ * address of each one's host name; the next address, then the next upstream, on a connect
+ * failure), forwards the request with {@code X-Forwarded-*} headers (believed only from
+ * {@code trusted_proxies}), answers 502 when no upstream can be
  * reached and 504 when it does not answer in time. The {@link BackendHandler} relays the response
  * and, on a 101, switches both channels to {@link RelayHandler}s.
  *
@@ -89,6 +91,10 @@ import org.slf4j.LoggerFactory;
 final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private static final Logger LOG = LoggerFactory.getLogger(FrontendHandler.class);
+    private static final String X_FORWARDED_FOR = "X-Forwarded-For";
+    private static final String X_FORWARDED_PROTO = "X-Forwarded-Proto";
+    private static final String X_FORWARDED_HOST = "X-Forwarded-Host";
+    private static final String FORWARDED = "Forwarded";
     /** Bytes a client may send after an upgrade request before the upstream answers; more gets 400. */
     static final int MAX_EARLY_BYTES = 128 * 1024;
     /** Bytes read and discarded while closing lingeringly before the connection is closed anyway. */
@@ -108,7 +114,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private final Runnable onTimer = this::timerFired;
     private Channel client;
     private Channel backend;
-    private UpstreamUri connectedUpstream;
+    private UpstreamPool.Upstream connectedUpstream;
+    /**
+     * The {@code client} field of the connection's session and log lines: the peer
+     * ({@link ClientAddress}), or, from a trusted proxy, the client its {@code X-Forwarded-For} names.
+     */
+    private String clientAddress;
     private boolean connecting;
     private boolean counted;
     private boolean overLimit;
@@ -173,7 +184,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (evt instanceof SslHandshakeCompletionEvent done && !done.isSuccess()) {
             // RFC 6455 §7.4.1: 1015 — the TLS handshake with the client failed.
             LOG.atInfo().addKeyValue("event", "tls.handshake.failed").addKeyValue("connection", ctx.channel().id().asShortText())
-                    .addKeyValue("client", BackendHandler.address(ctx.channel().remoteAddress()))
+                    .addKeyValue("client", ClientAddress.of(ctx.channel()))
                     .addKeyValue("detail", LogText.escape(done.cause().toString()))
                     .log("TLS handshake with the client failed");
             openFailed(settings.routes().fallback(), Initiator.CLIENT, "-");
@@ -187,7 +198,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private void openFailed(Route target, Initiator initiator, String upstreamAddress) {
         CloseCatalog catalog = settings.catalog();
         target.listener().onOpenFailed(new CloseEvent(client.id().asShortText(), target.name(),
-                BackendHandler.address(client.remoteAddress()), upstreamAddress, CloseCatalog.TLS_HANDSHAKE,
+                clientAddress(), upstreamAddress, CloseCatalog.TLS_HANDSHAKE,
                 catalog.lookup(CloseCatalog.TLS_HANDSHAKE), "", initiator, false, false, Cause.TLS_HANDSHAKE,
                 Instant.now(), Duration.ZERO, null, 0, 0));
     }
@@ -387,7 +398,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             connect(route.upstreams().candidates(), 0);
         }
         if (connectedUpstream != null) {
-            request.setUri(connectedUpstream.target(request.uri()));
+            toUpstream(request, connectedUpstream);
         }
         return true;
     }
@@ -401,7 +412,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         settings.rejections().rejected(reason);
         String escaped = LogText.escape(detail);
         var line = LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
-                .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                .addKeyValue("client", clientAddress())
                 .addKeyValue("status", reason.status()).addKeyValue("reason", reason.label());
         if (request != null && request.decoderResult().isSuccess()) {
             line = line.addKeyValue("method", LogText.escape(request.method().name()))
@@ -421,7 +432,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (responding) {
             settings.rejections().rejected(reason);
             LOG.atInfo().addKeyValue("event", "http.request.rejected").addKeyValue("connection", client.id().asShortText())
-                    .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                    .addKeyValue("client", clientAddress())
                     .addKeyValue("status", 0).addKeyValue("reason", reason.label())
                     .addKeyValue("detail", LogText.escape(detail)).log("rejected request; response under way, connection cut");
             cut();
@@ -435,30 +446,110 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 && headers.contains(HttpHeaderNames.UPGRADE, HttpHeaderValues.WEBSOCKET, true);
     }
 
+    /**
+     * Sets {@code X-Forwarded-For}, {@code -Proto} and {@code -Host} for the upstream, and this
+     * request's {@link #clientAddress}. From a peer in {@code trusted_proxies} (the connection's
+     * immediate peer: the TCP peer, or the PROXY header's source) the headers it sent are believed:
+     * the peer is appended to its {@code X-Forwarded-For} (every field line, read as one list), its
+     * {@code -Proto} and {@code -Host} pass on, and the client is the right-most address of the list
+     * that is not a trusted proxy. From any other peer they are replaced by what closewatch saw,
+     * and a {@code Forwarded} header (RFC 7239) is removed: a client cannot make up its own address.
+     */
     private void addForwardedHeaders(HttpHeaders headers) {
-        SocketAddress remote = client.remoteAddress();
-        String ip = remote instanceof InetSocketAddress inet ? inet.getAddress().getHostAddress() : String.valueOf(remote);
-        String prior = headers.get("X-Forwarded-For");
-        headers.set("X-Forwarded-For", prior == null ? ip : prior + ", " + ip);
-        headers.set("X-Forwarded-Proto", clientTls ? "https" : "http");
+        SocketAddress peer = ClientAddress.peer(client);
+        InetAddress peerIp = peer instanceof InetSocketAddress inet ? inet.getAddress() : null;
+        String ip = peerIp != null ? peerIp.getHostAddress() : String.valueOf(peer);
+        boolean trusted = peerIp != null && settings.trustedProxies().trusts(peerIp);
+        List<String> chain = trusted ? TrustedProxies.elements(headers.getAll(X_FORWARDED_FOR)) : List.of();
+        clientAddress = chain.isEmpty() ? ClientAddress.of(client) : settings.trustedProxies().client(chain, peerIp);
+        if (!trusted) {
+            // RFC 7239's Forwarded says the same as X-Forwarded-*, and is as easy to make up.
+            headers.remove(FORWARDED);
+        }
+        headers.set(X_FORWARDED_FOR, chain.isEmpty() ? ip : String.join(", ", chain) + ", " + ip);
+        String proto = trusted ? headers.get(X_FORWARDED_PROTO) : null;
+        headers.set(X_FORWARDED_PROTO, proto != null ? proto : clientTls ? "https" : "http");
+        String forwardedHost = trusted ? headers.get(X_FORWARDED_HOST) : null;
         String host = headers.get(HttpHeaderNames.HOST);
-        if (host != null) {
-            headers.set("X-Forwarded-Host", host);
+        if (forwardedHost != null) {
+            headers.set(X_FORWARDED_HOST, forwardedHost);
+        } else if (host != null) {
+            headers.set(X_FORWARDED_HOST, host);
+        } else {
+            headers.remove(X_FORWARDED_HOST);
         }
     }
 
-    /** Connects {@code candidates.get(index)}; on failure the next, then 502. */
-    private void connect(List<UpstreamUri> candidates, int index) {
+    /** The {@code client} field: the current request's client, or the connection's peer before any request. */
+    String clientAddress() {
+        return clientAddress != null ? clientAddress : ClientAddress.of(client);
+    }
+
+    /** Rewrites a request head for {@code upstream}: its path prefix, and its Host with {@code host_header: upstream}. */
+    private void toUpstream(HttpRequest request, UpstreamPool.Upstream upstream) {
+        request.setUri(upstream.uri().target(request.uri()));
+        if (route.hostHeaderUpstream()) {
+            // RFC 9110 §7.2: the Host of the upstream as configured; X-Forwarded-Host keeps the client's.
+            request.headers().set(HttpHeaderNames.HOST, upstream.uri().address().toString());
+        }
+    }
+
+    /**
+     * Resolves {@code candidates.get(index)} (every address of its host name) and connects one of
+     * its addresses; on failure the next address, then the next upstream, then 502.
+     */
+    private void connect(List<UpstreamPool.Upstream> candidates, int index) {
         connecting = true;
         client.config().setAutoRead(false);
-        UpstreamUri target = candidates.get(index);
+        UpstreamPool.Upstream upstream = candidates.get(index);
         Route forRoute = route;
-        ChannelFuture f = settings.connector().connect(client, target, new ChannelInitializer<Channel>() {
+        settings.connector().resolveAll(client, upstream.uri().address()).addListener(f -> {
+            if (finished || !client.isActive()) {
+                connecting = false;
+                return;
+            }
+            if (!f.isSuccess()) {
+                forRoute.upstreams().unresolved(upstream);
+                UpstreamFailure failure = UpstreamFailure.UNRESOLVED;
+                forRoute.meters().upstream(upstream.label()).failure(failure);
+                LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
+                        .addKeyValue("route", forRoute.name()).addKeyValue("upstream", upstream.label())
+                        .addKeyValue("cause", failure.label()).addKeyValue("detail", LogText.escape(f.cause().toString()))
+                        .log("upstream host name did not resolve");
+                nextUpstream(candidates, index, failure, f.cause());
+                return;
+            }
+            @SuppressWarnings("unchecked")
+            List<InetSocketAddress> resolved = (List<InetSocketAddress>) f.getNow();
+            // A stand-in connector answers unresolved addresses: nothing to balance or eject.
+            List<InetSocketAddress> addresses = resolved.stream().anyMatch(InetSocketAddress::isUnresolved)
+                    ? resolved : forRoute.upstreams().resolved(upstream, resolved);
+            connect(candidates, index, addresses, 0);
+        });
+    }
+
+    /** The upstream at {@code index} failed for good: the next one, or 502 when none is left. */
+    private void nextUpstream(List<UpstreamPool.Upstream> candidates, int index, UpstreamFailure failure, Throwable cause) {
+        backend = null;
+        if (index + 1 < candidates.size() && client.isActive()) {
+            connect(candidates, index + 1);
+        } else {
+            connecting = false;
+            upstreamFailed(failure, cause.toString(), false);
+        }
+    }
+
+    /** Connects {@code addresses.get(at)} of upstream {@code candidates.get(index)}; on failure the next address. */
+    private void connect(List<UpstreamPool.Upstream> candidates, int index, List<InetSocketAddress> addresses, int at) {
+        UpstreamPool.Upstream upstream = candidates.get(index);
+        InetSocketAddress address = addresses.get(at);
+        Route forRoute = route;
+        ChannelFuture f = settings.connector().connect(client, address, new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
                 Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
-                if (target.tls()) {
-                    ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, target));
+                if (upstream.uri().tls()) {
+                    ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, upstream.uri()));
                 }
                 ch.pipeline()
                         .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec(
@@ -472,20 +563,20 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         f.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
                 UpstreamFailure failure = classify(future.cause());
-                forRoute.meters().upstreamFailure(failure);
-                forRoute.upstreams().failed(target);
+                forRoute.meters().upstream(upstream.label()).failure(failure);
+                forRoute.upstreams().failed(upstream, address);
                 LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
-                        .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
+                        .addKeyValue("route", forRoute.name()).addKeyValue("upstream", upstream.label())
+                        .addKeyValue("address", BackendHandler.address(address))
                         .addKeyValue("cause", failure.label()).addKeyValue("detail", LogText.escape(future.cause().toString()))
                         .log("upstream connect failed");
                 backend = null;
                 if (finished) {
                     connecting = false;
-                } else if (index + 1 < candidates.size() && client.isActive()) {
-                    connect(candidates, index + 1);
+                } else if (at + 1 < addresses.size() && client.isActive()) {
+                    connect(candidates, index, addresses, at + 1);
                 } else {
-                    connecting = false;
-                    upstreamFailed(failure, future.cause().toString(), false);
+                    nextUpstream(candidates, index, failure, future.cause());
                 }
                 return;
             }
@@ -493,34 +584,36 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 future.channel().close();
                 return;
             }
-            if (target.tls()) {
+            if (upstream.uri().tls()) {
                 future.channel().pipeline().get(SslHandler.class).handshakeFuture().addListener(hs -> {
                     if (finished) {
                         return;
                     }
                     if (hs.isSuccess()) {
-                        connected(target);
+                        connected(upstream, address);
                     } else {
                         connecting = false;
-                        forRoute.upstreams().failed(target);
+                        forRoute.upstreams().failed(upstream, address);
+                        forRoute.meters().upstream(upstream.label()).failure(UpstreamFailure.TLS_HANDSHAKE);
                         LOG.atWarn().addKeyValue("event", "upstream.connect.failed").addKeyValue("connection", client.id().asShortText())
-                                .addKeyValue("route", forRoute.name()).addKeyValue("upstream", target.address())
+                                .addKeyValue("route", forRoute.name()).addKeyValue("upstream", upstream.label())
+                                .addKeyValue("address", BackendHandler.address(address))
                                 .addKeyValue("cause", UpstreamFailure.TLS_HANDSHAKE.label())
                                 .addKeyValue("detail", LogText.escape(hs.cause().toString()))
                                 .log("upstream TLS handshake failed");
                         if (upgradeRequest) {
-                            openFailed(forRoute, Initiator.UPSTREAM, target.address().toString());
+                            openFailed(forRoute, Initiator.UPSTREAM, BackendHandler.address(address));
                         }
-                        upstreamFailed(UpstreamFailure.TLS_HANDSHAKE, hs.cause().toString(), true);
+                        upstreamFailed(UpstreamFailure.TLS_HANDSHAKE, hs.cause().toString(), false);
                     }
                 });
             } else {
-                connected(target);
+                connected(upstream, address);
             }
         });
     }
 
-    private SslHandler upstreamTlsHandler(Channel ch, UpstreamUri target) {
+    private SslHandler upstreamTlsHandler(Channel ch, dev.closewatch.config.UpstreamUri target) {
         SslHandler handler = settings.upstreamTls().newHandler(ch.alloc(), target.address().host(), target.address().port());
         SSLEngine engine = handler.engine();
         SSLParameters params = engine.getSSLParameters();
@@ -529,14 +622,14 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         return handler;
     }
 
-    private void connected(UpstreamUri target) {
+    private void connected(UpstreamPool.Upstream upstream, InetSocketAddress address) {
         connecting = false;
-        connectedUpstream = target;
-        route.upstreams().succeeded(target);
+        connectedUpstream = upstream;
+        route.upstreams().succeeded(upstream, address);
         HttpObject obj;
         while ((obj = pending.poll()) != null) {
             if (obj instanceof HttpRequest request) {
-                request.setUri(target.target(request.uri()));
+                toUpstream(request, upstream);
             }
             backend.write(obj, backend.voidPromise());
             if (obj instanceof LastHttpContent) {
@@ -627,7 +720,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             return;
         }
         if (awaitingResponse) {
-            route.meters().upstreamFailure(UpstreamFailure.CLOSED_EARLY);
+            countUpstreamFailure(UpstreamFailure.CLOSED_EARLY);
             upstreamFailed(UpstreamFailure.CLOSED_EARLY, "upstream closed the connection before answering", false);
         } else if (responding) {
             // A response cut short: the client sees it cut too, never a complete-looking one.
@@ -647,7 +740,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         if (finished) {
             return;
         }
-        route.meters().upstreamFailure(UpstreamFailure.INVALID_RESPONSE);
+        countUpstreamFailure(UpstreamFailure.INVALID_RESPONSE);
         finished = true;
         if (responding) {
             LOG.atWarn().addKeyValue("event", "upstream.failure").addKeyValue("connection", client.id().asShortText())
@@ -669,7 +762,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         HttpResponseStatus status = failure == UpstreamFailure.RESPONSE_TIMEOUT
                 ? HttpResponseStatus.GATEWAY_TIMEOUT : HttpResponseStatus.BAD_GATEWAY;
         if (countFailure) {
-            route.meters().upstreamFailure(failure);
+            countUpstreamFailure(failure);
         }
         if (upgradeRequest) {
             route.meters().upgrade(status.code());
@@ -679,6 +772,17 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 .addKeyValue("status", status.code()).addKeyValue("detail", LogText.escape(detail))
                 .log("no usable upstream response");
         finish(status, "closewatch: route " + route.name() + ": upstream " + failure.label().replace('_', ' '));
+    }
+
+    /** Counts a failure of the connected upstream, by its configured name. */
+    private void countUpstreamFailure(UpstreamFailure failure) {
+        UpstreamPool.Upstream upstream = connectedUpstream != null ? connectedUpstream : route.upstreams().all().get(0);
+        route.meters().upstream(upstream.label()).failure(failure);
+    }
+
+    /** The connected upstream, as configured; null before the connect. */
+    UpstreamPool.Upstream connectedUpstream() {
+        return connectedUpstream;
     }
 
     /**
@@ -819,7 +923,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 if (!finished && !inFlight) {
                     settings.rejections().keepaliveTimedOut();
                     LOG.atDebug().addKeyValue("event", "http.keepalive.timeout").addKeyValue("connection", client.id().asShortText())
-                            .addKeyValue("client", BackendHandler.address(client.remoteAddress()))
+                            .addKeyValue("client", clientAddress())
                             .log("idle keep-alive connection closed");
                     finished = true;
                     releaseAll();
@@ -831,7 +935,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             }
             case RESPONSE -> {
                 if (awaitingResponse && !finished) {
-                    route.meters().upstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
+                    countUpstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
                     upstreamFailed(UpstreamFailure.RESPONSE_TIMEOUT, "no response within " + settings.responseTimeout(), false);
                 }
             }

@@ -22,7 +22,9 @@ import io.netty.buffer.ByteBufAllocatorMetricProvider;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
+import io.netty.handler.codec.haproxy.HAProxyMessageDecoder;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.ssl.ApplicationProtocolConfig;
 import io.netty.handler.ssl.ApplicationProtocolNames;
@@ -85,10 +87,12 @@ public final class ProxyServer implements AutoCloseable {
     private final AtomicReference<SslContext> liveServerTls;
     private final TlsReloader tlsReloader;
     private final Observability observability;
+    /** Every address of the upstreams' host names; kept across reloads (its hosts-file view and DNS cache). */
+    private final UpstreamResolver upstreamResolver;
 
     private ProxyServer(Transport transport, EventLoopGroup workers, Channel listener,
                         AtomicReference<ProxySettings> live, AtomicReference<SslContext> liveServerTls,
-                        TlsReloader tlsReloader, Observability observability) {
+                        TlsReloader tlsReloader, Observability observability, UpstreamResolver upstreamResolver) {
         this.transport = transport;
         this.workers = workers;
         this.listener = listener;
@@ -96,6 +100,7 @@ public final class ProxyServer implements AutoCloseable {
         this.liveServerTls = liveServerTls;
         this.tlsReloader = tlsReloader;
         this.observability = observability;
+        this.upstreamResolver = upstreamResolver;
     }
 
     /**
@@ -116,12 +121,14 @@ public final class ProxyServer implements AutoCloseable {
         SslContext upstreamTls = tls.upstream();
         Transport transport = Transport.best();
         DnsAddressResolverGroup resolver = transport.newResolver();
+        UpstreamResolver upstreamResolver = new UpstreamResolver(resolver, UpstreamResolver.systemHostsFile(), System::nanoTime);
         ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
                 config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
                 config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
-                UpstreamConnector.sockets(transport, resolver, config.upstream().connectTimeout()),
-                new DrainMeters(observability.registry()));
+                UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()),
+                new DrainMeters(observability.registry()), config.proxyProtocol(),
+                TrustedProxies.parse(config.trustedProxies()));
         AtomicReference<ProxySettings> live = new AtomicReference<>(settings);
         AtomicReference<SslContext> liveServerTls = new AtomicReference<>(serverTls);
         TlsReloader tlsReloader = new TlsReloader(new TlsMeters(observability.registry(), Clock.systemUTC()),
@@ -145,12 +152,17 @@ public final class ProxyServer implements AutoCloseable {
                         }
                     })
                     .bind(listen.toSocketAddress()).sync().channel();
+            // Every upstream's addresses, at start and then periodically: the healthy-address gauge
+            // follows the records even while no client connects.
+            EventLoop refresher = workers.next();
+            refresher.scheduleAtFixedRate(() -> live.get().routes().all().forEach(r -> r.upstreams().refresh(upstreamResolver, refresher)),
+                    0, UpstreamResolver.HOSTS_REFRESH.toNanos(), TimeUnit.NANOSECONDS);
             new NettyEventExecutorMetrics(workers).bindTo(observability.registry());
             if (ByteBufAllocator.DEFAULT instanceof ByteBufAllocatorMetricProvider provider) {
                 new NettyAllocatorMetrics(provider).bindTo(observability.registry());
             }
             ProxyServer server = new ProxyServer(transport, workers, listener, live, liveServerTls, tlsReloader,
-                    observability);
+                    observability, upstreamResolver);
             tlsReloader.start(TlsReloader.DEFAULT_INTERVAL);
             LOG.info("closewatch proxy listening on {}://{} ({} transport); routes: {}", serverTls == null ? "ws" : "wss",
                     BackendHandler.address(server.address()), transport.name(), routes.stream().map(r -> r.name() + " "
@@ -171,8 +183,14 @@ public final class ProxyServer implements AutoCloseable {
             List<UpstreamUri> ups = rc.allUpstreams().stream().map(UpstreamUri::parse).toList();
             CloseCatalog routeCatalog = catalog.withCustomCodes(
                     rc.codes().stream().map(dev.closewatch.config.CustomCodeConfig::toCloseCode).toList());
-            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), new UpstreamPool(ups, backoff, System::nanoTime),
-                    observability.route(rc.name()), observability.sessionListener(rc.name()), routeCatalog));
+            UpstreamPool pool = new UpstreamPool(ups, backoff, System::nanoTime);
+            for (UpstreamPool.Upstream u : pool.all()) {
+                // A reload's new pool replaces the gauge's source (the meter itself stays registered).
+                observability.route(rc.name()).upstream(u.label()).healthyAddresses(() -> pool.healthyAddresses(u));
+            }
+            routes.add(new Route(rc.name(), rc.pathPrefix(), rc.host(), pool, observability.route(rc.name()),
+                    observability.sessionListener(rc.name()), routeCatalog,
+                    RouteConfig.HOST_HEADER_UPSTREAM.equals(rc.hostHeader())));
         }
         return routes;
     }
@@ -206,7 +224,8 @@ public final class ProxyServer implements AutoCloseable {
         ProxySettings old = live.get();
         ProxySettings next = old.reconfigured(catalog, routes, config.upstream().connectTimeout(),
                 config.upstream().responseTimeout(), config.limits(), config.keepalive(), config.drain(), tls.upstream(),
-                UpstreamConnector.sockets(transport, old.resolver(), config.upstream().connectTimeout()));
+                UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()),
+                config.proxyProtocol(), TrustedProxies.parse(config.trustedProxies()));
         // under the reloader's lock, so a file change polled meanwhile cannot land on the new settings
         tlsReloader.commit(tls, () -> {
             live.set(next);
@@ -217,7 +236,8 @@ public final class ProxyServer implements AutoCloseable {
     }
 
     /**
-     * Sets up a client connection's pipeline: TLS when {@code serverTls} is not null, the HTTP/1.1
+     * Sets up a client connection's pipeline: the PROXY protocol header's decoder when
+     * {@code proxy_protocol} is on, TLS when {@code serverTls} is not null, the HTTP/1.1
      * server codec with strict decoding ({@code limits.max_initial_line_length},
      * {@code limits.max_header_size}; RFC 9112 line endings and message framing) and the
      * {@link FrontendHandler}. Socket options are the caller's.
@@ -227,6 +247,11 @@ public final class ProxyServer implements AutoCloseable {
      * @param serverTls the proxy's server TLS context, or null for plain {@code ws://}
      */
     static void initClientPipeline(Channel ch, ProxySettings settings, SslContext serverTls) {
+        if (settings.proxyProtocol()) {
+            // Before TLS: the PROXY header is the first bytes of the TCP stream (v1 or v2, detected).
+            ch.pipeline().addLast(HandlerNames.PROXY_PROTOCOL_DECODER, new HAProxyMessageDecoder())
+                    .addLast(HandlerNames.PROXY_PROTOCOL, new ProxyProtocolHandler(settings.rejections()));
+        }
         if (serverTls != null) {
             ch.pipeline().addLast(HandlerNames.TLS, serverTls.newHandler(ch.alloc()));
         }

@@ -33,29 +33,43 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param resolver        resolves upstream host names without blocking an event loop
  * @param connector       opens upstream connections
  * @param drainMeters     the drain's phase gauge and its drained/cut session counters
+ * @param proxyProtocol   every client connection starts with a PROXY protocol v1 or v2 header
+ * @param trustedProxies  peers whose {@code X-Forwarded-*} headers are believed
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
                      AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
-                     UpstreamConnector connector, DrainMeters drainMeters) {
+                     UpstreamConnector connector, DrainMeters drainMeters, boolean proxyProtocol,
+                     TrustedProxies trustedProxies) {
 
     /**
      * These settings with a reloaded configuration's parts, for connections accepted from now on;
      * the shared state (open sessions, connection count, draining flag, rejections, resolver, drain
- * meters)
-     * carries over.
+     * meters) carries over.
      */
     ProxySettings reconfigured(CloseCatalog catalog, Routes routes, Duration connectTimeout, Duration responseTimeout,
                                LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain, SslContext upstreamTls,
-                               UpstreamConnector connector) {
+                               UpstreamConnector connector, boolean proxyProtocol, TrustedProxies trustedProxies) {
         return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
-                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters);
+                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters,
+                proxyProtocol, trustedProxies);
     }
 
     /** These settings with another upstream TLS context (its CA file changed on disk). */
     ProxySettings withUpstreamTls(SslContext upstreamTls) {
         return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
-                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters);
+                upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters,
+                proxyProtocol, trustedProxies);
+    }
+
+    /** Settings without PROXY protocol and without trusted proxies. */
+    ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
+                  Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                  SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
+                  AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
+                  UpstreamConnector connector, DrainMeters drainMeters) {
+        this(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain, upstreamTls,
+                rejections, sessions, connections, draining, resolver, connector, drainMeters, false, TrustedProxies.NONE);
     }
 }

@@ -16,9 +16,17 @@ import java.util.Locale;
  * @param meters     the route's meters
  * @param listener   receives the route's session events
  * @param catalog    classifies the route's close codes (the configuration's codes plus the route's own)
+ * @param hostHeaderUpstream {@code host_header: upstream}: the Host header sent upstream names the
+ *                   upstream as configured ({@code host[:port]}) instead of the client's
  */
 record Route(String name, String pathPrefix, String host, UpstreamPool upstreams, RouteMeters meters,
-             SessionListener listener, CloseCatalog catalog) {
+             SessionListener listener, CloseCatalog catalog, boolean hostHeaderUpstream) {
+
+    /** A route that forwards the client's Host header unchanged. */
+    Route(String name, String pathPrefix, String host, UpstreamPool upstreams, RouteMeters meters,
+          SessionListener listener, CloseCatalog catalog) {
+        this(name, pathPrefix, host, upstreams, meters, listener, catalog, false);
+    }
 
     Route {
         host = host == null ? null : host.toLowerCase(Locale.ROOT);

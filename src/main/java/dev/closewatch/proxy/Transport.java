@@ -18,9 +18,11 @@ import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.resolver.ResolvedAddressTypes;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import io.netty.util.internal.PlatformDependent;
 import io.netty.resolver.dns.DnsNameResolverBuilder;
+import io.netty.resolver.dns.DnsServerAddressStreamProvider;
 import io.netty.resolver.dns.DnsServerAddressStreamProviders;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
@@ -76,12 +78,21 @@ public record Transport(
 
     /**
      * An asynchronous DNS resolver for upstream host names (RFC 1035 over UDP, the system's
-     * resolv.conf servers, /etc/hosts first), so a slow lookup never blocks an event loop.
+     * resolv.conf servers), so a slow lookup never blocks an event loop. It asks for A and AAAA
+     * records (IPv4 first) and caches each answer for its TTL. The hosts file is not consulted
+     * here: {@link UpstreamResolver} reads it itself, every entry of a name and periodically.
      */
     public DnsAddressResolverGroup newResolver() {
+        return newResolver(DnsServerAddressStreamProviders.platformDefault());
+    }
+
+    /** {@link #newResolver()} asking {@code nameServers} (tests: a DNS server on loopback). */
+    DnsAddressResolverGroup newResolver(DnsServerAddressStreamProvider nameServers) {
         return new DnsAddressResolverGroup(new DnsNameResolverBuilder()
                 .datagramChannelType(datagramChannel)
-                .nameServerProvider(DnsServerAddressStreamProviders.platformDefault()));
+                .resolvedAddressTypes(ResolvedAddressTypes.IPV4_PREFERRED)
+                .hostsFileEntriesResolver((host, types) -> null)
+                .nameServerProvider(nameServers));
     }
 
     /** A new event loop group of {@code threads} threads on this transport. */

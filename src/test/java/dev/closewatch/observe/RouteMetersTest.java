@@ -36,6 +36,7 @@ import org.slf4j.event.Level;
 class RouteMetersTest {
 
     private static final CloseCatalog CATALOG = CloseCatalog.loadDefault();
+    private static final String UPSTREAM = "ws://chat:9000";
 
     private PrometheusMeterRegistry registry;
     private Observability observability;
@@ -63,7 +64,7 @@ class RouteMetersTest {
         session.transportClosed(Initiator.CLIENT);
         session.transportClosed(Initiator.UPSTREAM);
         observability.route("r").upgrade(101);
-        observability.route("r").upstreamFailure(UpstreamFailure.REFUSED);
+        observability.route("r").upstream(UPSTREAM).failure(UpstreamFailure.REFUSED);
 
         // When the registry is scraped
         String scrape = registry.scrape();
@@ -84,6 +85,7 @@ class RouteMetersTest {
                 "closewatch_close_handshakes_incomplete_total",
                 "closewatch_upgrades_total",
                 "closewatch_upstream_connect_failures_total",
+                "closewatch_upstream_healthy_addresses",
                 "closewatch_frames_total",
                 "closewatch_bytes_total",
                 "closewatch_protocol_violations_total")), families(scrape));
@@ -95,7 +97,7 @@ class RouteMetersTest {
         WebSocketSession session = newSession();
         String open = registry.scrape();
         assertEquals("1.0", sample(open, "closewatch_sessions_active{route=\"r\"}"));
-        assertEquals("1.0", sample(open, "closewatch_sessions_opened_total{route=\"r\"}"));
+        assertEquals("1.0", sample(open, "closewatch_sessions_opened_total{route=\"r\",upstream=\"ws://chat:9000\"}"));
         nanos.set(1_500_000_000L);
 
         // When both TCP connections close with no Close frame
@@ -107,7 +109,7 @@ class RouteMetersTest {
         assertEquals("1.0", sample(scrape,
                 "closewatch_closes_total{category=\"abnormal\",code=\"1006\",initiator=\"client\",route=\"r\"}"));
         assertEquals("0.0", sample(scrape, "closewatch_sessions_active{route=\"r\"}"));
-        assertEquals("1.0", sample(scrape, "closewatch_sessions_opened_total{route=\"r\"}"));
+        assertEquals("1.0", sample(scrape, "closewatch_sessions_opened_total{route=\"r\",upstream=\"ws://chat:9000\"}"));
         assertEquals("0", sample(scrape,
                 "closewatch_session_duration_seconds_bucket{category=\"abnormal\",route=\"r\",le=\"1.0\"}"));
         assertEquals("1", sample(scrape,
@@ -254,7 +256,7 @@ class RouteMetersTest {
     }
 
     @Test
-    void shouldCountUpgradesByStatusAndConnectFailuresByCause() {
+    void shouldCountUpgradesByStatusAndConnectFailuresByUpstreamAndCause() {
         // Given upgrade answers 101, 101, 403 and 502, one out-of-range status, and failures
         RouteMeters meters = observability.route("r");
         meters.upgrade(101);
@@ -262,9 +264,11 @@ class RouteMetersTest {
         meters.upgrade(403);
         meters.upgrade(502);
         meters.upgrade(999);
-        meters.upstreamFailure(UpstreamFailure.REFUSED);
-        meters.upstreamFailure(UpstreamFailure.RESPONSE_TIMEOUT);
-        meters.upstreamFailure(UpstreamFailure.REFUSED);
+        meters.upstream(UPSTREAM).failure(UpstreamFailure.REFUSED);
+        meters.upstream(UPSTREAM).failure(UpstreamFailure.RESPONSE_TIMEOUT);
+        meters.upstream(UPSTREAM).failure(UpstreamFailure.REFUSED);
+        meters.upstream("ws://other:9000").failure(UpstreamFailure.REFUSED);
+        meters.upstream(UPSTREAM).healthyAddresses(() -> 3);
 
         // When the registry is scraped
         String scrape = registry.scrape();
@@ -275,9 +279,18 @@ class RouteMetersTest {
         assertEquals("1.0", sample(scrape, "closewatch_upgrades_total{route=\"r\",status=\"502\"}"));
         assertEquals("1.0", sample(scrape, "closewatch_upgrades_total{route=\"r\",status=\"0\"}"));
         assertFalse(scrape.contains("status=\"999\""), scrape);
-        assertEquals("2.0", sample(scrape, "closewatch_upstream_connect_failures_total{cause=\"refused\",route=\"r\"}"));
+        assertEquals("2.0", sample(scrape,
+                "closewatch_upstream_connect_failures_total{cause=\"refused\",route=\"r\",upstream=\"ws://chat:9000\"}"));
         assertEquals("1.0", sample(scrape,
-                "closewatch_upstream_connect_failures_total{cause=\"response_timeout\",route=\"r\"}"));
+                "closewatch_upstream_connect_failures_total{cause=\"response_timeout\",route=\"r\",upstream=\"ws://chat:9000\"}"));
+        assertEquals("1.0", sample(scrape,
+                "closewatch_upstream_connect_failures_total{cause=\"refused\",route=\"r\",upstream=\"ws://other:9000\"}"));
+        // and every cause of a known upstream is there from the start, at 0
+        assertEquals("0.0", sample(scrape,
+                "closewatch_upstream_connect_failures_total{cause=\"connect_timeout\",route=\"r\",upstream=\"ws://other:9000\"}"));
+        // and the healthy-address gauge reads its source, 0 until one is set
+        assertEquals("3.0", sample(scrape, "closewatch_upstream_healthy_addresses{route=\"r\",upstream=\"ws://chat:9000\"}"));
+        assertEquals("0.0", sample(scrape, "closewatch_upstream_healthy_addresses{route=\"r\",upstream=\"ws://other:9000\"}"));
     }
 
     @Test
@@ -321,7 +334,9 @@ class RouteMetersTest {
 
     // ---------------------------------------------------------------------------------------
 
+    /** A session through upstream {@link #UPSTREAM}, counted opened as the proxy counts it. */
     private WebSocketSession newSession() {
+        observability.route("r").upstream(UPSTREAM).sessionOpened();
         return new WebSocketSession("s-1", "r", "127.0.0.1:50000", "127.0.0.1:8080", CATALOG, listener, nanos::get);
     }
 

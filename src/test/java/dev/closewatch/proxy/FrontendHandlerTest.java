@@ -67,7 +67,7 @@ class FrontendHandlerTest {
         Observability obs = new Observability(registry, new CloseLogger(Level.DEBUG));
         Route api = new Route("api", prefix, null, new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9")),
                 1, System::nanoTime), obs.route("api"), obs.sessionListener("api"), CloseCatalog.loadDefault());
-        UpstreamConnector embedded = (client, target, initializer) -> {
+        UpstreamConnector embedded = (client, address, initializer) -> {
             EmbeddedChannel up = new EmbeddedChannel();
             up.pipeline().addLast(initializer);
             upstreams.add(up);
@@ -85,8 +85,8 @@ class FrontendHandlerTest {
 
     static ProxySettings settings(Routes routes, Observability obs) {
         return settings(routes, obs, CloseWatchConfig.defaults().limits(),
-                UpstreamConnector.sockets(Transport.best(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE,
-                        Duration.ofSeconds(1)));
+                UpstreamConnector.sockets(Transport.best(), new UpstreamResolver(
+                        io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, null, System::nanoTime), Duration.ofSeconds(1)));
     }
 
     static ProxySettings settings(Routes routes, Observability obs, LimitsConfig limits, UpstreamConnector connector) {

@@ -15,6 +15,7 @@ import static dev.closewatch.observe.MeterNames.TAG_DIRECTION;
 import static dev.closewatch.observe.MeterNames.TAG_INITIATOR;
 import static dev.closewatch.observe.MeterNames.TAG_ROUTE;
 import static dev.closewatch.observe.MeterNames.TAG_STATUS;
+import static dev.closewatch.observe.MeterNames.TAG_UPSTREAM;
 import static dev.closewatch.observe.MeterNames.UPGRADES;
 import static org.awaitility.Awaitility.await;
 
@@ -47,7 +48,8 @@ import org.awaitility.core.ConditionTimeoutException;
  *
  * <ul>
  *   <li>every 101 relayed is a session: {@code upgrades_total{status="101"}} =
- *       {@code sessions_opened_total}, per route;</li>
+ *       {@code sessions_opened_total}, per route ({@code sessions_opened_total} summed over its
+ *       {@code upstream} label, as {@code sum by (route)} does; every series has that label);</li>
  *   <li>no session is left: {@code sessions_active} = 0 on every route, and the proxy's and the
  *       admin API's tables of open sessions are empty;</li>
  *   <li>every opened session ended exactly once: the count of
@@ -118,7 +120,13 @@ public final class Accounting implements Consumer<CloseEvent> {
         MeterRegistry registry = app.registry();
         List<String> broken = new ArrayList<>();
 
+        // Summed over the upstream label: per route, whichever configured upstream took the session.
         Map<String, Double> opened = sum(registry.find(SESSIONS_OPENED).counters(), Counter::count, TAG_ROUTE);
+        for (Counter c : registry.find(SESSIONS_OPENED).counters()) {
+            if (c.getId().getTag(TAG_UPSTREAM) == null) {
+                broken.add("sessions_opened_total{route=" + c.getId().getTag(TAG_ROUTE) + "} has no upstream label");
+            }
+        }
         Map<String, Double> upgraded = sum(registry.find(UPGRADES).tag(TAG_STATUS, "101").counters(), Counter::count,
                 TAG_ROUTE);
         check(broken, "every 101 relayed is a session: upgrades_total{status=101} = sessions_opened_total",

@@ -107,10 +107,10 @@ public final class ProxyHarness implements AutoCloseable {
         return line.getKeyValuePairs().stream().filter(p -> p.key.equals(key)).map(p -> p.value).findFirst().orElse(null);
     }
 
-    /** The count of a counter with exactly these tags (0 if it does not exist yet). */
+    /** The sum of the counters with these tags, whatever their other labels (0 if none exists yet). */
     public double count(String name, String... tags) {
-        Counter c = app.registry().find(name).tags(tags).counter();
-        return c == null ? 0 : c.count();
+        // Summed over the labels not named (sum by in PromQL): e.g. every upstream of a route.
+        return app.registry().find(name).tags(tags).counters().stream().mapToDouble(Counter::count).sum();
     }
 
     /** The accounting of this proxy's close events and meters. */

@@ -102,6 +102,11 @@ public class RawSocket implements AutoCloseable {
         return framesRead;
     }
 
+    /** This end's local port (the client port the proxy sees as peer). */
+    public int localPort() {
+        return socket.getLocalPort();
+    }
+
     /** Reads until the peer closes; returns what came. */
     public byte[] readToEnd() throws IOException {
         return in.readAllBytes();

@@ -37,7 +37,12 @@ public final class RawUpstream implements AutoCloseable {
     private volatile Script script = Connection::echoUntilClose;
 
     public RawUpstream() throws IOException {
-        server = new ServerSocket(0, 100, InetAddress.getLoopbackAddress());
+        this(InetAddress.getLoopbackAddress(), 0);
+    }
+
+    /** Listens on {@code address}:{@code port} (a loopback address; port 0 for any free one). */
+    public RawUpstream(InetAddress address, int port) throws IOException {
+        server = new ServerSocket(port, 100, address);
         threads.execute(this::acceptLoop);
     }
 

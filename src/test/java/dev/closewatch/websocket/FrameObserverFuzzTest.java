@@ -64,7 +64,8 @@ import java.util.Objects;
  *       report a violation too (if it has read that frame's header), except when Netty refused
  *       it for a reason the observer does not check: RSV bits (no extension negotiated here; see
  *       issue 10 item 11), a length not in its minimal encoding, or a 64-bit length over
- *       Netty's {@code int} limit.</li>
+ *       Netty's {@code int} limit; and a Close frame with a 1-byte payload that has not arrived
+ *       (Netty refuses the header, the observer reports the Close frame when it is complete).</li>
  *   <li>Netty ignores everything after a Close frame (RFC 6455 §5.5.1); the observer goes on
  *       (and reports {@link Violation#FRAME_AFTER_CLOSE}): comparison stops at the first Close.</li>
  *   <li>Status codes 5000 and above: RFC 6455 §7.4.2 defines none, the catalog refuses them;
@@ -461,7 +462,10 @@ class FrameObserverFuzzTest {
         boolean rsv = (first & 0x70) != 0;
         boolean notMinimal = len7 == 126 && length < 126 || len7 == 127 && length < 65536;
         boolean overNettyLimit = length > Integer.MAX_VALUE;
-        if (rsv || notMinimal || overNettyLimit) {
+        // Netty refuses a 1-byte Close payload at the header; the observer reports it with the
+        // Close frame, once the payload is there.
+        boolean closeAwaitingPayload = f.kind == Opcode.CLOSE.ordinal() && f.end == -1 && length == 1;
+        if (rsv || notMinimal || overNettyLimit || closeAwaitingPayload) {
             return;
         }
         assertTrue(eventsOf(ref, k).stream().anyMatch(e -> e.violation != null),

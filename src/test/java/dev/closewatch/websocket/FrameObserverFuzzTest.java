@@ -31,6 +31,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzzes {@link FrameObserver} differentially against Netty's {@link WebSocket08FrameDecoder}
@@ -103,6 +104,32 @@ class FrameObserverFuzzTest {
         // Then an observer fed the same bytes cut anywhere, any way, reads the same
         readCut(in, reference);
         // And wherever Netty accepts the stream, Netty read the same frames
+        compareWithNetty(in, reference);
+    }
+
+    @Test
+    void shouldReadTheRfcExampleFramesAsNettyDoesInTheReference() {
+        // Given the server frames of RFC 6455 §5.7 (unmasked "Hello", "Hel" + "lo" fragmented, a
+        // Ping "Hello", 256 bytes binary) and a Close 1000, cut after 3 and then every 5 bytes
+        byte[] stream = {(byte) 0x81, 0x05, 'H', 'e', 'l', 'l', 'o', 0x01, 0x03, 'H', 'e', 'l', (byte) 0x80, 0x02, 'l',
+                'o', (byte) 0x89, 0x05, 'H', 'e', 'l', 'l', 'o', (byte) 0x82, 0x7E, 0x01, 0x00};
+        stream = Arrays.copyOf(stream, stream.length + 256 + 4);
+        System.arraycopy(new byte[] {(byte) 0x88, 0x02, 0x03, (byte) 0xE8}, 0, stream, stream.length - 4, 4);
+        Input in = new Input(Direction.UPSTREAM_TO_CLIENT, MIXED, 0, new int[] {3, 5}, stream);
+
+        // When the reference reads it a byte at a time
+        Reference reference = Reference.read(in.direction, in.stream);
+
+        // Then it found each frame where the RFC puts it, and the cut reads and Netty agree
+        assertEquals(List.of(
+                new Frame(Opcode.TEXT.ordinal(), 0, 2, 7),
+                new Frame(Opcode.TEXT.ordinal(), 7, 9, 12),
+                new Frame(Opcode.CONTINUATION.ordinal(), 12, 14, 16),
+                new Frame(Opcode.PING.ordinal(), 16, 18, 23),
+                new Frame(Opcode.BINARY.ordinal(), 23, 27, 283),
+                new Frame(Opcode.CLOSE.ordinal(), 283, 285, 287)), reference.frames);
+        assertEquals(List.of(new Event(null, 1000, CATALOG.classifyWire(1000), "", 5)), reference.events);
+        readCut(in, reference);
         compareWithNetty(in, reference);
     }
 

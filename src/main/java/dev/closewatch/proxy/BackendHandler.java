@@ -70,6 +70,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         }
         if (obj instanceof HttpResponse response) {
             int status = response.status().code();
+            String invalid = invalidStatusLine(response);
+            if (invalid != null) {
+                ReferenceCountUtil.release(obj);
+                frontend.invalidResponse(invalid);
+                return;
+            }
             if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
                 if (!frontend.upgradeRequest() || !response.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)) {
                     // Only a WebSocket upgrade request may be answered 101, and RFC 6455 §4.2.2 requires
@@ -111,6 +117,30 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpContent && !client.isWritable()) {
             ctx.channel().config().setAutoRead(false);
         }
+    }
+
+    /**
+     * What Netty's lenient status-line parsing lets through and the client's parser would not: a
+     * version other than HTTP/1.x, a status code outside 100–599 (RFC 9110 §15: invalid, to be
+     * treated as a server error), a reason phrase with control characters (RFC 9112 §4:
+     * {@code reason-phrase = 1*( HTAB / SP / VCHAR / obs-text )}). Null when the line is fine.
+     */
+    static String invalidStatusLine(HttpResponse response) {
+        if (response.protocolVersion().majorVersion() != 1) {
+            return "response version " + response.protocolVersion() + " (expected: HTTP/1.x)";
+        }
+        int code = response.status().code();
+        if (code < 100 || code > 599) {
+            return "status code " + code + " (expected: 100-599)";
+        }
+        String reason = response.status().reasonPhrase();
+        for (int i = 0; i < reason.length(); i++) {
+            char c = reason.charAt(i);
+            if (c != '\t' && (c < 0x20 || c == 0x7F || c > 0xFF)) {
+                return "control character 0x" + Integer.toHexString(c) + " in the reason phrase";
+            }
+        }
+        return null;
     }
 
     /** Both pipelines from HTTP to raw relay; runs inside this channel's read, on the shared event loop. */

@@ -346,6 +346,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                     : cause instanceof TooLongHttpLineException ? Reason.URI_TOO_LONG : Reason.MALFORMED;
             detail = "closewatch: " + HttpResponseStatus.valueOf(rejection.status()).reasonPhrase().toLowerCase(Locale.ROOT)
                     + ": " + cause.getMessage();
+        } else if (version.majorVersion() == 1 && version.minorVersion() <= 1
+                && version != HttpVersion.HTTP_1_1 && version != HttpVersion.HTTP_1_0) {
+            // Netty reads "HTtP/1.1" as HTTP/1.1 (a new instance, not its constant); RFC 9112 §2.3
+            // makes HTTP-name case-sensitive, and an invalid request-line gets 400 (§3).
+            rejection = Reason.MALFORMED;
+            detail = "closewatch: bad request: the HTTP version must be written HTTP/1.1 or HTTP/1.0 (RFC 9112 §2.3)";
         } else if (version.majorVersion() != 1) {
             // RFC 9110 §15.6.6; also the HTTP/2 connection preface (PRI * HTTP/2.0), answered once.
             rejection = Reason.VERSION_NOT_SUPPORTED;

@@ -299,6 +299,46 @@ class FrontendHandlerTest {
         assertFalse(ch.finish());
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"HTtP/1.1", "http/1.1", "Http/1.0"})
+    void shouldAnswer400ToAVersionNotWrittenInCapitals(String version) {
+        // Given
+        EmbeddedChannel ch = channel("/");
+        // When the HTTP-name is not "HTTP" exactly (RFC 9112 §2.3: case-sensitive)
+        send(ch, "GET /x " + version + "\r\nHost: x\r\n\r\n");
+        // Then it is refused before any upstream, not normalised and forwarded
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 400 Bad Request\r\n"), response);
+        assertEquals(1.0, rejected("malformed"));
+        assertTrue(upstreams.isEmpty());
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {
+            "HTTP/1.1 200 O\u0016K\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 200 O\u0000K\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 10 Odd\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 700 Odd\r\nContent-Length: 0\r\n\r\n",
+            "HTTP/2.0 200 OK\r\nContent-Length: 0\r\n\r\n",
+    })
+    void shouldAnswer502ToAStatusLineTheClientCouldNotParse(String statusLine) {
+        // Given a request that went upstream
+        EmbeddedChannel ch = channel("/");
+        send(ch, "GET /x HTTP/1.1\r\nHost: x\r\n\r\n");
+        EmbeddedChannel up = upstreams.get(0);
+        drain(up);
+        // When the upstream answers with a status line Netty's lenient parser accepts
+        up.writeInbound(Unpooled.copiedBuffer(statusLine, StandardCharsets.ISO_8859_1));
+        // Then the client gets closewatch's 502, never the upstream's line, counted as invalid_response
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 502 Bad Gateway\r\n"), response);
+        assertFalse(response.contains("Odd") || response.contains("O\u0016K") || response.contains("O\u0000K"), response);
+        Counter failures = registry.find("closewatch.upstream.connect.failures").tag("cause", "invalid_response").counter();
+        assertEquals(1.0, failures == null ? 0 : failures.count());
+        assertFalse(ch.finish());
+    }
+
     @Test
     void shouldForwardAHigherMinorVersionAsHttp11() {
         // Given

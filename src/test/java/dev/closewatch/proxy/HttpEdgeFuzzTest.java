@@ -9,6 +9,7 @@ import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.MeterNames;
 import dev.closewatch.observe.Observability;
+import dev.closewatch.observe.DrainMeters;
 import dev.closewatch.observe.RequestRejections;
 import dev.closewatch.testing.TrackingAllocator;
 import com.code_intelligence.jazzer.junit.FuzzTest;
@@ -37,6 +38,7 @@ import io.netty.handler.codec.http.HttpVersion;
 import io.netty.handler.codec.http.LastHttpContent;
 import io.netty.resolver.DefaultAddressResolverGroup;
 import io.netty.util.ReferenceCountUtil;
+import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -122,11 +124,7 @@ class HttpEdgeFuzzTest {
      * (without TLS). The one place to change when the proxy gets its own pipeline builder.
      */
     static void initClientPipeline(Channel ch, ProxySettings settings) {
-        LimitsConfig limits = settings.limits();
-        ch.pipeline()
-                .addLast(HandlerNames.HTTP_SERVER_CODEC,
-                        new HttpServerCodec(limits.maxInitialLineLength(), limits.maxHeaderSize(), 8192))
-                .addLast(HandlerNames.FRONTEND, new FrontendHandler(settings, false));
+        ProxyServer.initClientPipeline(ch, settings, null);
     }
 
     @FuzzTest(maxDuration = "60s")
@@ -258,7 +256,8 @@ class HttpEdgeFuzzTest {
             settings = new ProxySettings(Transport.best(), CATALOG, new Routes(routes), Duration.ofSeconds(1),
                     Duration.ofSeconds(1), limits, defaults.keepalive(), defaults.drain(), null,
                     new RequestRejections(registry), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
-                    new AtomicBoolean(in.has(DRAINING)), DefaultAddressResolverGroup.INSTANCE, connector);
+                    new AtomicBoolean(in.has(DRAINING)), DefaultAddressResolverGroup.INSTANCE, connector,
+                    new DrainMeters(registry));
             client = new EmbeddedChannel(false, false, new ChannelInitializer<Channel>() {
                 @Override
                 protected void initChannel(Channel ch) {
@@ -285,7 +284,7 @@ class HttpEdgeFuzzTest {
         }
 
         /** The stand-in for a TCP connect: an upstream connection that is open at once. */
-        private ChannelFuture connect(Channel from, UpstreamUri target, ChannelHandler initializer) {
+        private ChannelFuture connect(Channel from, InetSocketAddress address, ChannelHandler initializer) {
             if (upstream != null) {
                 violation(EDGE, "a second upstream connection for one client connection");
             }

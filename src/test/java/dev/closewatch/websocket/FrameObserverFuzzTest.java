@@ -63,8 +63,8 @@ import org.junit.jupiter.api.Test;
  *   <li>Netty stops at its first protocol error, the observer reports it and keeps reading:
  *       only the prefix Netty accepted is compared; on the frame Netty refused the observer must
  *       report a violation too (if it has read that frame's header), except when Netty refused
- *       it for a reason the observer does not check: RSV bits (no extension negotiated here; see
- *       issue 10 item 11), a length not in its minimal encoding, or a 64-bit length over
+ *       it for a reason the observer does not check: a length not in its minimal encoding, or a
+ *       64-bit length over
  *       Netty's {@code int} limit; and a Close frame with a 1-byte payload that has not arrived
  *       (Netty refuses the header, the observer reports the Close frame when it is complete).</li>
  *   <li>Netty ignores everything after a Close frame (RFC 6455 §5.5.1); the observer goes on
@@ -305,6 +305,9 @@ class FrameObserverFuzzTest {
                 .findFirst().orElse(null) : null;
         boolean stopped = false;
         long[] counted = new long[Opcode.COUNT];
+        // The frame the observer stopped on is never relayed, so it is in no frame count (issue 10
+        // item 10: counts stand for frames delivered); the reference counts every frame it read.
+        long[] notDelivered = new long[Opcode.COUNT];
         List<int[]> pieces = in.pieces();
         for (int k = 0; k < pieces.size(); k++) {
             int from = pieces.get(k)[0];
@@ -347,6 +350,7 @@ class FrameObserverFuzzTest {
                         assertEquals(Math.max(f.start, callFrom), r - base, where + ": forwardable up to the frame's start");
                         assertEquals(f.start < callFrom, observer.oversizedHeaderSplit(), where + ": header split");
                         stopped = true;
+                        notDelivered[f.kind()]++;
                         // The relay stops relaying this direction and only observes the rest.
                         observer.maxFramePayload(0);
                     } else {
@@ -372,7 +376,11 @@ class FrameObserverFuzzTest {
                     counted[kind] += counts[kind];
                 }
             });
-            assertEquals(Arrays.toString(ref.countsAt(to)), Arrays.toString(counted), where + ": frames by opcode");
+            long[] expected = ref.countsAt(to).clone();
+            for (int kind = 0; kind < expected.length; kind++) {
+                expected[kind] -= notDelivered[kind];
+            }
+            assertEquals(Arrays.toString(expected), Arrays.toString(counted), where + ": frames by opcode");
             assertEquals(ref.eventsUpTo(to), recorder.events, where + ": Close frames and violations");
         }
         if (firstOversized != null) {
@@ -483,16 +491,14 @@ class FrameObserverFuzzTest {
             return; // Netty refused a header the observer has not finished reading
         }
         Frame f = ref.frames.get(k);
-        int first = in.stream[f.start] & 0xFF;
         int len7 = in.stream[f.start + 1] & 0x7F;
         long length = payloadLengthOf(in.stream, f);
-        boolean rsv = (first & 0x70) != 0;
         boolean notMinimal = len7 == 126 && length < 126 || len7 == 127 && length < 65536;
         boolean overNettyLimit = length > Integer.MAX_VALUE;
         // Netty refuses a 1-byte Close payload at the header; the observer reports it with the
         // Close frame, once the payload is there.
         boolean closeAwaitingPayload = f.kind == Opcode.CLOSE.ordinal() && f.end == -1 && length == 1;
-        if (rsv || notMinimal || overNettyLimit || closeAwaitingPayload) {
+        if (notMinimal || overNettyLimit || closeAwaitingPayload) {
             return;
         }
         assertTrue(eventsOf(ref, k).stream().anyMatch(e -> e.violation != null),

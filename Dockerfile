@@ -56,16 +56,16 @@ COPY config/closewatch.yaml config/logback.xml config/logback-json.xml /etc/clos
 RUN sed -i 's/^  listen: 127\.0\.0\.1:9090$/  listen: 0.0.0.0:9090/' /etc/closewatch/closewatch.yaml \
     && grep -q '^  listen: 0\.0\.0\.0:9090$' /etc/closewatch/closewatch.yaml
 
-# JVM flags for a container with a 512 MiB memory limit (README, "Memory in a container"): every
+# JVM flags for a container with a 512 MiB memory limit (docs/operations.md, "Memory in a container"): every
 # JVM memory pool that can grow is capped, so that their sum stays inside the limit:
 #   heap 144 MiB (-Xmx) + Netty's direct buffers 112 MiB (-XX:MaxDirectMemorySize; Netty takes its
 #   own limit, io.netty.maxDirectMemory, from it) + metaspace 64 MiB + code cache 48 MiB = 368 MiB,
 #   and 144 MiB for G1's and the JIT's native memory, thread stacks, malloc (measured: about
 #   75 MiB) and the health check's own short-lived JVM below (about 60 MiB).
-# With another limit, scale heap and direct memory (see the README's table). An OutOfMemoryError
+# With another limit, scale heap and direct memory (see the table in docs/operations.md). An OutOfMemoryError
 # ends the process so the orchestrator restarts it instead of limping on; Netty refuses a direct
 # buffer past its cap (the connection fails) instead of the kernel's OOM killer ending everything.
-# Memory goes back after a burst of sessions closes (README, Performance): G1 (also in small
+# Memory goes back after a burst of sessions closes (docs/performance.md): G1 (also in small
 # containers, where the JVM would pick Serial), a small initial heap it can shrink to, shrinking
 # to 30% free after a full GC or a concurrent cycle, a periodic GC after 60 s without one, and
 # glibc's free malloc pages trimmed every 5 s.

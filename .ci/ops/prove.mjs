@@ -80,7 +80,7 @@ while (now() < STORM_AT - 1) {
 r.check(thresholdSeen, `before the storm, closewatch:abnormal_closes:spike_threshold has a value (the quiet check is not vacuous)`);
 r.check(!firingBefore, `${ALERT} does not fire during the quiet baseline before the storm`);
 log(`quiet baseline over: firing=${firingBefore}, polls with the alert pending=${pendingBefore}`
-  + (pendingBefore ? ' (pending without firing: the young baseline, see README)' : ''));
+  + (pendingBefore ? ' (pending without firing: the young baseline, see docs/operations.md)' : ''));
 
 // 2. storm
 let pendingAt = null;

@@ -40,17 +40,21 @@ final class AdminJson {
      * {@code code} is null for a malformed (1-byte) Close body, whose {@code name} says so;
      * {@code reason} is the peer's raw text; {@code time} is when the session ended (ISO-8601 UTC).
      * {@code answer_code} is the answering Close frame's code, null when none answered (or its body was 1 byte).
+     * {@code client_idle_ms}, {@code upstream_idle_ms} and {@code idle_ms}: from the last bytes read from the
+     * client, from the upstream, and from either (or from the 101, if none) to the end.
      */
     record CloseView(String session, String route, String client, String upstream, Integer code, String name,
                      String category, String initiator, boolean clean, String cause, Integer answerCode, String reason,
-                     long durationMs, long bytesC2u, long bytesU2c, String remedy, String time) {
+                     long durationMs, long clientIdleMs, long upstreamIdleMs, long idleMs, long bytesC2u,
+                     long bytesU2c, String remedy, String time) {
 
         static CloseView of(CloseEvent e) {
             CloseCode c = e.classification();
             return new CloseView(e.sessionId(), e.route(), e.client(), e.upstream(), e.code() < 0 ? null : e.code(),
                     c.name(), c.category().label(), e.initiator().label(), e.clean(), e.cause().label(),
                     e.answerCode() == null || e.answerCode() < 0 ? null : e.answerCode(), e.reason(),
-                    e.duration().toMillis(), e.bytesClientToUpstream(), e.bytesUpstreamToClient(), c.remedy(),
+                    e.duration().toMillis(), e.clientIdle().toMillis(), e.upstreamIdle().toMillis(),
+                    e.idle().toMillis(), e.bytesClientToUpstream(), e.bytesUpstreamToClient(), c.remedy(),
                     e.openedAt().plus(e.duration()).toString());
         }
     }

@@ -53,8 +53,11 @@ import org.slf4j.LoggerFactory;
  * <p>Reports: one WARN line on logger {@value #LOGGER}, {@code event=websocket.diagnosis
  * state=appeared|cleared route leg kind seconds count total since culprits remedy}, when a
  * signature appears and when it clears; the gauge
- * {@code closewatch_diagnosis_signature{route,leg,kind,seconds}} (the matching ends in the
- * window) while it lasts; {@link #signatures()} for {@code GET /api/diagnosis}.
+ * {@code closewatch_diagnosis_signature{route,leg,kind,seconds}}: one series per route (from its
+ * first session end), leg and kind, {@code seconds="none"} with value 0 while there is no
+ * signature, else the signature's bucket with the matching ends in the window as value (so
+ * dashboards and alerts always have a series to read); {@link #signatures()} for
+ * {@code GET /api/diagnosis}.
  *
  * <p>Cost: the close events are recorded under this object's lock (O(1)); the search (a sort of
  * the window's values per route and leg) runs at most once a second per route and leg, on a
@@ -70,6 +73,8 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     /** The {@code seconds} label's buckets; a value goes to the nearest (by ratio), above the last to {@code more}. */
     public static final List<Integer> BUCKETS_SECONDS = List.of(1, 2, 3, 5, 10, 15, 20, 30, 45, 55, 60, 90, 100, 120,
             180, 240, 300, 350, 600, 900, 1800, 3600, 7200);
+    /** The {@code seconds} label while a route, leg and kind has no signature. */
+    public static final String NONE = "none";
     /** Abnormal ends kept per route and leg. */
     public static final int MAX_SAMPLES = 10_000;
 
@@ -84,6 +89,8 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     private final long windowNanos;
     private final Map<Key, Window> windows = new HashMap<>();
     private final Map<SignatureKey, Active> active = new HashMap<>();
+    /** The gauge series of each route, leg and kind: {@code seconds="none"} 0, or the signature's bucket. */
+    private final Map<SignatureKey, Gauge> series = new HashMap<>();
     private ScheduledExecutorService ticker;
 
     /**
@@ -142,6 +149,14 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     /** Records a session end; called on the session's event loop, quick. */
     @Override
     public synchronized void accept(CloseEvent e) {
+        if (!series.containsKey(new SignatureKey(e.route(), Leg.CLIENT, TimeoutKind.IDLE))) {
+            for (Leg leg : Leg.values()) {
+                for (TimeoutKind kind : TimeoutKind.values()) {
+                    SignatureKey key = new SignatureKey(e.route(), leg, kind);
+                    series.put(key, gauge(key, NONE, new AtomicLong()));
+                }
+            }
+        }
         if (!counts(e)) {
             return;
         }
@@ -327,21 +342,34 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
 
     private void appear(SignatureKey key, Signature s) {
         AtomicLong value = new AtomicLong(s.count());
-        Gauge gauge = Gauge.builder(MeterNames.DIAGNOSIS_SIGNATURE, value, AtomicLong::get)
-                .description("Abnormal ends in the diagnosis window at one idle time or lifetime, while that timeout "
-                        + "signature is reported")
-                .tags(MeterNames.TAG_ROUTE, s.route(), MeterNames.TAG_LEG, s.leg().label(), MeterNames.TAG_KIND,
-                        s.kind().label(), MeterNames.TAG_SECONDS, s.seconds())
-                .register(registry);
-        active.put(key, new Active(s, value, gauge));
+        replaceSeries(key, gauge(key, s.seconds(), value));
+        active.put(key, new Active(s, value));
         log("appeared", s, s.text());
     }
 
     private void clear(SignatureKey key, Active current) {
         active.remove(key);
-        registry.remove(current.gauge);
+        replaceSeries(key, gauge(key, NONE, new AtomicLong()));
         Signature s = current.signature;
         log("cleared", s, "Cleared: " + s.text());
+    }
+
+    /** One series per route, leg and kind at any time: the old one goes from the registry. */
+    private void replaceSeries(SignatureKey key, Gauge next) {
+        Gauge old = series.put(key, next);
+        if (old != null && old != next) {
+            registry.remove(old);
+        }
+    }
+
+    private Gauge gauge(SignatureKey key, String seconds, AtomicLong value) {
+        return Gauge.builder(MeterNames.DIAGNOSIS_SIGNATURE, value, AtomicLong::get)
+                .description("Timeout signatures: the abnormal ends in the diagnosis window at the signature's idle "
+                        + "time or lifetime (label seconds); seconds=\"none\" and 0 while there is none")
+                .tags(MeterNames.TAG_ROUTE, key.route, MeterNames.TAG_LEG, key.leg.label(), MeterNames.TAG_KIND,
+                        key.kind.label(), MeterNames.TAG_SECONDS, seconds)
+                .strongReference(true)
+                .register(registry);
     }
 
     private static void log(String state, Signature s, String message) {
@@ -386,12 +414,10 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     private static final class Active {
         Signature signature;
         final AtomicLong gaugeValue;
-        final Gauge gauge;
 
-        Active(Signature signature, AtomicLong gaugeValue, Gauge gauge) {
+        Active(Signature signature, AtomicLong gaugeValue) {
             this.signature = signature;
             this.gaugeValue = gaugeValue;
-            this.gauge = gauge;
         }
     }
 

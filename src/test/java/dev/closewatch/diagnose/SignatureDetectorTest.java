@@ -1,7 +1,6 @@
 package dev.closewatch.diagnose;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ch.qos.logback.classic.Logger;
@@ -127,7 +126,9 @@ class SignatureDetectorTest {
         List<ILoggingEvent> warn = diagnosisLines();
         assertEquals(List.of("appeared", "cleared"), warn.stream().map(l -> ProxyHarness.kv(l, "state")).toList());
         assertEquals("upstream", ProxyHarness.kv(warn.get(1), "leg"));
-        assertNull(registry.find("closewatch.diagnosis.signature").gauge());
+        assertEquals(0.0, registry.get("closewatch.diagnosis.signature")
+                .tags("route", "chat", "leg", "upstream", "kind", "idle", "seconds", "none").gauge().value());
+        assertEquals(4, registry.find("closewatch.diagnosis.signature").gauges().size(), "one series per leg and kind");
     }
 
     @Test

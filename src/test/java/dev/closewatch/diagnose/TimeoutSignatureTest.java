@@ -130,7 +130,12 @@ class TimeoutSignatureTest {
                 await().atMost(Duration.ofSeconds(20)).until(() -> diagnosis(h).get("signatures").isEmpty());
                 assertEquals(List.of("appeared direct client", "appeared tunnel upstream", "cleared direct client",
                         "cleared tunnel upstream"), states(lines));
-                assertEquals(null, h.app.registry().find("closewatch.diagnosis.signature").gauge());
+                for (String[] routeLeg : new String[][] {{"direct", "client"}, {"tunnel", "upstream"}}) {
+                    assertEquals(0.0, h.app.registry().get("closewatch.diagnosis.signature").tags("route", routeLeg[0],
+                            "leg", routeLeg[1], "kind", "idle", "seconds", "none").gauge().value());
+                }
+                assertEquals(8, h.app.registry().find("closewatch.diagnosis.signature").gauges().size(),
+                        "one series per route, leg and kind");
             } finally {
                 for (RawClient c : clients) {
                     c.close();

@@ -45,6 +45,9 @@ import org.slf4j.LoggerFactory;
  * {@code ping_timeout}) never count, so its own timeouts are never reported as a foreign
  * signature.
  *
+ * <p>A value within its own tolerance of 0 is never a signature: sessions cut while traffic
+ * flows (a crashed backend, a lifetime cap) all have idle times near 0.
+ *
  * <p>Idle or lifetime: every end's idle time (since the last bytes from either side) is a
  * candidate for an idle signature; its lifetime is a candidate for a lifetime signature only if
  * traffic crossed after the tolerance of its start, i.e. {@code lifetime − idle > tolerance}: a
@@ -206,7 +209,10 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
                         .mapToLong(s -> kind == TimeoutKind.IDLE ? s.idleMs : s.lifetimeMs)
                         .toArray();
                 long[] cluster = densest(values);
-                if (cluster != null && cluster[1] >= config.minCount() && cluster[1] >= config.minShare() * total) {
+                // a value within its own tolerance of 0 is no timeout: ends cut while traffic flows
+                // (a crashed backend) have idle times near 0 and must not look like one
+                if (cluster != null && cluster[0] > toleranceMillis(cluster[0])
+                        && cluster[1] >= config.minCount() && cluster[1] >= config.minShare() * total) {
                     found = signature(key, kind, cluster[0], (int) cluster[1], total,
                             Instant.ofEpochMilli(w.samples.peekFirst().atMillis));
                 }

@@ -188,6 +188,20 @@ class SignatureDetectorTest {
     }
 
     @Test
+    void shouldNotCallSessionsCutWhileTrafficFlowsAnIdleTimeout() {
+        // Given 30 upstream-side 1006s of a crashed backend: traffic until 0-0.9 s before, lifetimes all different
+        for (int i = 0; i < 30; i++) {
+            end(Initiator.UPSTREAM, 1006, false, Cause.RESET, i * 30, 5_000 + i * 7_000);
+        }
+
+        // When
+        detector.tick();
+
+        // Then no signature: idle times near 0 are no timeout
+        assertEquals(List.of(), detector.signatures());
+    }
+
+    @Test
     void shouldRoundTheLabelToAFixedBucket() {
         assertEquals("3", SignatureDetector.bucket(3_000));
         assertEquals("55", SignatureDetector.bucket(56_000));

@@ -10,6 +10,7 @@ import dev.closewatch.config.AdminConfig;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.observe.LogText;
 import dev.closewatch.observe.Observability;
+import dev.closewatch.diagnose.SignatureDetector;
 import dev.closewatch.observe.RecentCloses;
 import dev.closewatch.proxy.Transport;
 import dev.closewatch.websocket.CloseEvent;
@@ -132,7 +133,7 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final String REALM = "Bearer realm=\"closewatch admin\"";
     private static final String PATHS = "/metrics, /healthz, /readyz, POST /admin/drain, POST /admin/reload, "
-            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes";
+            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis";
 
     private final AdminConfig config;
     private final PrometheusMeterRegistry registry;
@@ -154,6 +155,7 @@ public final class AdminServer implements AutoCloseable {
     private volatile BooleanSupplier readiness = () -> true;
     private volatile Runnable drainHook;
     private volatile Supplier<ReloadOutcome> reloadHook;
+    private volatile SignatureDetector diagnosis;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     private AdminServer(AdminConfig config, PrometheusMeterRegistry registry, CloseCatalog catalog,
@@ -296,6 +298,11 @@ public final class AdminServer implements AutoCloseable {
         this.reloadHook = requireNonNull(reloadHook, "reloadHook");
     }
 
+    /** Sets the detector {@code GET /api/diagnosis} reads; until called, the endpoint answers 501. */
+    public void setDiagnosis(SignatureDetector diagnosis) {
+        this.diagnosis = requireNonNull(diagnosis, "diagnosis");
+    }
+
     /** Sets the catalog {@code /api/codes} lists (a reload may change the custom codes). */
     public void setCatalog(CloseCatalog catalog) {
         this.catalog = requireNonNull(catalog, "catalog");
@@ -371,6 +378,11 @@ public final class AdminServer implements AutoCloseable {
                 case "/api/codes" -> {
                     if (allow(conn, request, "GET", "HEAD")) {
                         work(conn, request, this::codes);
+                    }
+                }
+                case "/api/diagnosis" -> {
+                    if (allow(conn, request, "GET", "HEAD")) {
+                        work(conn, request, this::diagnosis);
                     }
                 }
                 default -> conn.respond(request, Response.of(404, TEXT,
@@ -572,6 +584,15 @@ public final class AdminServer implements AutoCloseable {
         return Response.of(200, JSON, AdminJson.write(new AdminJson.Codes(
                 catalog.entries().stream().map(AdminJson.CodeView::of).toList(),
                 catalog.ranges().stream().map(AdminJson.CodeView::of).toList())));
+    }
+
+    private Response diagnosis(Request request) {
+        QueryParams.parse(request.target(), Set.of());
+        SignatureDetector detector = diagnosis;
+        if (detector == null) {
+            return Response.of(501, TEXT, "diagnosis: not running\n");
+        }
+        return Response.of(200, JSON, AdminJson.write(AdminJson.Diagnosis.of(detector)));
     }
 
     /** A close code 0-65535, or {@code invalid} for a malformed Close body. */

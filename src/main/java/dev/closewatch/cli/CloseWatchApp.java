@@ -5,6 +5,8 @@ import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.CloseWatchConfig;
 import dev.closewatch.config.CustomCodeConfig;
 import dev.closewatch.config.LogConfig;
+import dev.closewatch.diagnose.Intermediaries;
+import dev.closewatch.diagnose.SignatureDetector;
 import dev.closewatch.observe.CloseLogger;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RecentCloses;
@@ -35,10 +37,11 @@ public final class CloseWatchApp implements AutoCloseable {
     private final RecentCloses recentCloses;
     private final ProxyServer proxy;
     private final AdminServer admin;
+    private final SignatureDetector diagnosis;
 
     private CloseWatchApp(CloseCatalog catalog, CloseWatchConfig config, PrometheusMeterRegistry registry,
                           CloseLogger closeLogger, Observability observability, RecentCloses recentCloses,
-                          ProxyServer proxy, AdminServer admin) {
+                          ProxyServer proxy, AdminServer admin, SignatureDetector diagnosis) {
         this.catalog = catalog;
         this.config = config;
         this.reloadMeters = new ReloadMeters(registry, Clock.systemUTC());
@@ -48,6 +51,7 @@ public final class CloseWatchApp implements AutoCloseable {
         this.recentCloses = recentCloses;
         this.proxy = proxy;
         this.admin = admin;
+        this.diagnosis = diagnosis;
     }
 
     /**
@@ -74,10 +78,13 @@ public final class CloseWatchApp implements AutoCloseable {
         observability.publishCatalog(catalog);
         RecentCloses recentCloses = new RecentCloses(config.admin().recentCloses());
         observability.addCloseConsumer(recentCloses);
+        SignatureDetector diagnosis = SignatureDetector.start(config.diagnosis(), Intermediaries.loadDefault(), registry);
+        observability.addCloseConsumer(diagnosis);
         ProxyServer proxy;
         try {
             proxy = ProxyServer.start(config, catalog, observability);
         } catch (Throwable e) { // also the BindException Netty throws sneakily
+            diagnosis.close();
             closeLogger.close();
             throw e;
         }
@@ -86,13 +93,15 @@ public final class CloseWatchApp implements AutoCloseable {
             admin = AdminServer.start(config.admin(), registry, catalog, observability, recentCloses);
         } catch (Throwable e) {
             proxy.close();
+            diagnosis.close();
             closeLogger.close();
             throw e;
         }
+        admin.setDiagnosis(diagnosis);
         // /readyz turns unready as soon as a drain starts; POST /admin/drain starts one.
         admin.setReadiness(() -> !proxy.draining());
         admin.setDrainHook(proxy::drain);
-        return new CloseWatchApp(catalog, config, registry, closeLogger, observability, recentCloses, proxy, admin);
+        return new CloseWatchApp(catalog, config, registry, closeLogger, observability, recentCloses, proxy, admin, diagnosis);
     }
 
     /**
@@ -139,6 +148,11 @@ public final class CloseWatchApp implements AutoCloseable {
         return admin;
     }
 
+    /** The timeout-signature detector ({@code GET /api/diagnosis}). */
+    public SignatureDetector diagnosis() {
+        return diagnosis;
+    }
+
     /**
      * Sets what {@code /readyz} reports (200 {@code ready} while true, 503 {@code draining} once
      * false); {@code () -> true} until called. Evaluated on an admin thread per request.
@@ -160,6 +174,7 @@ public final class CloseWatchApp implements AutoCloseable {
     public void close() {
         admin.close();
         proxy.close();
+        diagnosis.close();
         closeLogger.close();
         registry.close();
     }

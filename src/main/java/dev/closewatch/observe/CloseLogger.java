@@ -16,8 +16,11 @@ import org.slf4j.event.Level;
 /**
  * Writes the close log line: one line per session end on logger {@value #LOGGER}, with SLF4J 2
  * key-value pairs in this order: {@code event session route client upstream code name category
- * initiator clean cause answer_code reason duration_ms bytes_c2u bytes_u2c remedy}
- * ({@code answer_code}: the answering Close frame's code, empty when none answered; the byte
+ * initiator clean cause answer_code reason duration_ms client_idle_ms upstream_idle_ms idle_ms
+ * bytes_c2u bytes_u2c remedy}
+ * ({@code answer_code}: the answering Close frame's code, empty when none answered; the idle
+ * fields: milliseconds from the last bytes read from the client, from the upstream, and from
+ * either, to the end; the byte
  * fields: bytes delivered to the other side, the proxy's own frames included). The default Logback
  * pattern renders them as {@code key="value"}; a JSON encoder renders them as fields.
  *
@@ -196,6 +199,9 @@ public final class CloseLogger implements AutoCloseable {
                 .addKeyValue("answer_code", event.answerCodeText())
                 .addKeyValue("reason", LogText.escape(event.reason()))
                 .addKeyValue("duration_ms", event.duration().toMillis())
+                .addKeyValue("client_idle_ms", event.clientIdle().toMillis())
+                .addKeyValue("upstream_idle_ms", event.upstreamIdle().toMillis())
+                .addKeyValue("idle_ms", event.idle().toMillis())
                 .addKeyValue("bytes_c2u", event.bytesClientToUpstream())
                 .addKeyValue("bytes_u2c", event.bytesUpstreamToClient())
                 .addKeyValue("remedy", event.classification().remedy())

@@ -33,6 +33,11 @@ public final class MeterNames {
     public static final String CLOSE_CODE_INFO = "closewatch.close.code.info";
     /** The running build: {@code closewatch_build_info{version,revision,java} 1} ({@link BuildInfoMetrics}). */
     public static final String BUILD_INFO = "closewatch.build.info";
+    /**
+     * A timeout signature while it is reported, valued with its matching ends in the window:
+     * {@code closewatch_diagnosis_signature{route,leg,kind,seconds}} ({@code SignatureDetector}).
+     */
+    public static final String DIAGNOSIS_SIGNATURE = "closewatch.diagnosis.signature";
 
     public static final String TAG_ROUTE = "route";
     public static final String TAG_CODE = "code";
@@ -49,6 +54,12 @@ public final class MeterNames {
     public static final String TAG_VERSION = "version";
     public static final String TAG_REVISION = "revision";
     public static final String TAG_JAVA = "java";
+    /** {@code client} or {@code upstream}: the side of closewatch. */
+    public static final String TAG_LEG = "leg";
+    /** {@code idle} or {@code lifetime}. */
+    public static final String TAG_KIND = "kind";
+    /** A signature's seconds, rounded to a fixed bucket list. */
+    public static final String TAG_SECONDS = "seconds";
     /** The configured upstream as written ({@code ws://chat:9000}), never a resolved address: bounded by the config. */
     public static final String TAG_UPSTREAM = "upstream";
 

@@ -48,8 +48,9 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
     private final FrameObserver observer;
     private final RouteMeters meters;
     private final SessionControl control;
-    private final boolean trackActivity;
     private boolean limited;
+    /** Something was read in this read batch: the session's idle clock for {@link #side} restarts once per batch. */
+    private boolean readInBatch;
 
     private ByteBuf pendingInjection;
     private boolean pendingIsClose;
@@ -66,7 +67,6 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
         this.control = control;
         this.observer = control.session().observer(inbound);
         this.meters = meters;
-        this.trackActivity = control.tracksActivity();
         this.limited = maxFramePayload > 0;
         observer.maxFramePayload(maxFramePayload);
     }
@@ -85,9 +85,7 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
             ReferenceCountUtil.release(msg);
             return;
         }
-        if (trackActivity) {
-            control.activity(side);
-        }
+        readInBatch = true;
         if (!discarding && pendingInjection == null && !limited) {
             observer.observe(buf);
             forward(ctx, buf);
@@ -218,6 +216,11 @@ final class RelayHandler extends ChannelInboundHandlerAdapter {
 
     @Override
     public void channelReadComplete(ChannelHandlerContext ctx) {
+        if (readInBatch) {
+            // one clock read per batch, not per buffer: the hot path stays a field write
+            readInBatch = false;
+            control.activity(side);
+        }
         observer.drainCounts(meters);
         peer.flush();
         if (control.halfClosed()) {

@@ -84,13 +84,14 @@ final class SessionControl {
         return session;
     }
 
-    boolean tracksActivity() {
-        return keepalive.enabled();
-    }
-
-    /** Bytes arrived from {@code side}. */
+    /**
+     * A read batch brought bytes from {@code side}: restarts the idle and ping timeouts and the
+     * session's idle clock for that side (the close event's {@code client_idle_ms} /
+     * {@code upstream_idle_ms}).
+     */
     void activity(Initiator side) {
         long now = System.nanoTime();
+        session.bytesRead(side, now);
         lastReadNanos = now;
         if (side == Initiator.CLIENT) {
             lastClientReadNanos = now;

@@ -37,6 +37,10 @@ import java.time.Instant;
  *                               endpoint's 1002 answer to an invalid Close is visible;
  *                               {@link dev.closewatch.catalog.CloseCatalog#MALFORMED} for a
  *                               1-byte body; null when nothing answered
+ * @param clientIdle             from the last bytes read from the client (or the 101, if none)
+ *                               to the end; never null
+ * @param upstreamIdle           from the last bytes read from the upstream (or the 101, if none)
+ *                               to the end; never null
  */
 public record CloseEvent(
         String sessionId,
@@ -55,7 +59,20 @@ public record CloseEvent(
         Duration closeHandshakeDuration,
         long bytesClientToUpstream,
         long bytesUpstreamToClient,
-        Integer answerCode) {
+        Integer answerCode,
+        Duration clientIdle,
+        Duration upstreamIdle) {
+
+    /** An event whose idle times are the whole {@code duration} (nothing read since the 101). */
+    public CloseEvent(String sessionId, String route, String client, String upstream, int code,
+                      CloseCode classification, String reason, Initiator initiator, boolean clean,
+                      boolean closeFrameSeen, Cause cause, Instant openedAt, Duration duration,
+                      Duration closeHandshakeDuration, long bytesClientToUpstream, long bytesUpstreamToClient,
+                      Integer answerCode) {
+        this(sessionId, route, client, upstream, code, classification, reason, initiator, clean, closeFrameSeen,
+                cause, openedAt, duration, closeHandshakeDuration, bytesClientToUpstream, bytesUpstreamToClient,
+                answerCode, duration, duration);
+    }
 
     /** An event with no answering Close frame ({@code answerCode} null). */
     public CloseEvent(String sessionId, String route, String client, String upstream, int code,
@@ -64,6 +81,11 @@ public record CloseEvent(
                       Duration closeHandshakeDuration, long bytesClientToUpstream, long bytesUpstreamToClient) {
         this(sessionId, route, client, upstream, code, classification, reason, initiator, clean, closeFrameSeen,
                 cause, openedAt, duration, closeHandshakeDuration, bytesClientToUpstream, bytesUpstreamToClient, null);
+    }
+
+    /** From the last bytes read from either side (or the 101) to the end: the shorter idle time. */
+    public Duration idle() {
+        return clientIdle.compareTo(upstreamIdle) <= 0 ? clientIdle : upstreamIdle;
     }
 
     /** The status code as text: the number, or {@code invalid} for a malformed Close body. */

@@ -62,6 +62,9 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private boolean upstreamClosed;
     private boolean ended;
     private String extensions;
+    /** When bytes were last read from the client and from the upstream (nanoClock); the 101 before any. */
+    private long lastClientReadNanos;
+    private long lastUpstreamReadNanos;
 
     /**
      * Opens a session: the upstream has just answered 101 Switching Protocols.
@@ -79,6 +82,8 @@ public final class WebSocketSession implements FrameObserver.Listener {
         this.nanoClock = requireNonNull(nanoClock, "nanoClock");
         this.openedAt = Instant.now();
         this.openedNanos = nanoClock.getAsLong();
+        this.lastClientReadNanos = openedNanos;
+        this.lastUpstreamReadNanos = openedNanos;
         this.clientToUpstream = new FrameObserver(Direction.CLIENT_TO_UPSTREAM, catalog, this);
         this.upstreamToClient = new FrameObserver(Direction.UPSTREAM_TO_CLIENT, catalog, this);
         listener.onOpen(this);
@@ -177,6 +182,20 @@ public final class WebSocketSession implements FrameObserver.Listener {
         proxyCloseTo[1] = side == Initiator.UPSTREAM;
     }
 
+    /**
+     * Bytes were read from {@code side} at {@code nanos} (the same monotonic clock as the
+     * session's): the idle times of the {@link CloseEvent} count from the last such read. The
+     * relay calls it once per read batch, not per frame: "idle" means no bytes at all arrived
+     * from that side, whether whole frames, parts of one, or Pongs answering the proxy's Pings.
+     */
+    public void bytesRead(Initiator side, long nanos) {
+        if (side == Initiator.CLIENT) {
+            lastClientReadNanos = nanos;
+        } else {
+            lastUpstreamReadNanos = nanos;
+        }
+    }
+
     /** Whether a Close frame from {@code side} has passed. */
     public boolean closeFrameFrom(Initiator side) {
         return side == Initiator.CLIENT ? closeFromClient : closeFromUpstream;
@@ -258,7 +277,9 @@ public final class WebSocketSession implements FrameObserver.Listener {
                 state == State.CLOSED, state != State.OPEN, cause, openedAt,
                 Duration.ofNanos(now - openedNanos),
                 closeHandshakeNanos < 0 ? null : Duration.ofNanos(closeHandshakeNanos),
-                clientToUpstream.totalBytes(), upstreamToClient.totalBytes(), answerCode);
+                clientToUpstream.totalBytes(), upstreamToClient.totalBytes(), answerCode,
+                Duration.ofNanos(Math.max(0, now - lastClientReadNanos)),
+                Duration.ofNanos(Math.max(0, now - lastUpstreamReadNanos)));
     }
 
     public String id() {

@@ -208,7 +208,7 @@ class AdminServerTest {
         // Given a session that ended with a Close frame from the upstream carrying an awkward reason
         CloseEvent event = new CloseEvent("s-1", "r", "127.0.0.1:50000", "127.0.0.1:8080", 1008, CATALOG.lookup(1008),
                 "bad \"origin\"\n", Initiator.UPSTREAM, false, true, Cause.FIN, Instant.parse("2026-01-02T03:04:05Z"),
-                Duration.ofMillis(1500), null, 10, 20);
+                Duration.ofMillis(1500), null, 10, 20, null, Duration.ofMillis(700), Duration.ofMillis(1200));
         listener.onClose(event);
         listener.onClose(event("s-2", 1000, Initiator.CLIENT));
 
@@ -221,12 +221,14 @@ class AdminServerTest {
         assertEquals("s-2", body.get("closes").get(0).get("session").asText());
         JsonNode item = body.get("closes").get(1);
         assertEquals(List.of("session", "route", "client", "upstream", "code", "name", "category", "initiator", "clean",
-                "cause", "answer_code", "reason", "duration_ms", "bytes_c2u", "bytes_u2c", "remedy", "time"), fieldNames(item));
+                "cause", "answer_code", "reason", "duration_ms", "client_idle_ms", "upstream_idle_ms", "idle_ms", "bytes_c2u",
+                "bytes_u2c", "remedy", "time"), fieldNames(item));
         ObjectNode expected = JSON.createObjectNode()
                 .put("session", "s-1").put("route", "r").put("client", "127.0.0.1:50000").put("upstream", "127.0.0.1:8080")
                 .put("code", 1008).put("name", "Policy Violation").put("category", "policy_violation")
                 .put("initiator", "upstream").put("clean", false).put("cause", "fin").putNull("answer_code").put("reason", "bad \"origin\"\n")
-                .put("duration_ms", 1500).put("bytes_c2u", 10).put("bytes_u2c", 20)
+                .put("duration_ms", 1500)
+                .put("client_idle_ms", 700).put("upstream_idle_ms", 1200).put("idle_ms", 700).put("bytes_c2u", 10).put("bytes_u2c", 20)
                 .put("remedy", CATALOG.lookup(1008).remedy()).put("time", "2026-01-02T03:04:06.500Z");
         assertEquals(expected, item);
     }
@@ -375,7 +377,7 @@ class AdminServerTest {
         // Then
         assertEquals(404, missing.statusCode());
         assertEquals("not found: /api/nothing (expected one of: /metrics, /healthz, /readyz, POST /admin/drain, "
-                + "POST /admin/reload, /api/sessions, /api/closes, /api/closes/stream, /api/codes)\n", missing.body());
+                + "POST /admin/reload, /api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis)\n", missing.body());
         assertEquals(405, post.statusCode());
         assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElseThrow());
         assertEquals(405, head.statusCode());

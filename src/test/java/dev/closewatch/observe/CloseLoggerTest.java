@@ -181,7 +181,8 @@ class CloseLoggerTest {
         // Then
         ILoggingEvent line = lines.list.get(0);
         assertEquals(List.of("event", "session", "route", "client", "upstream", "code", "name", "category", "initiator",
-                "clean", "cause", "answer_code", "reason", "duration_ms", "bytes_c2u", "bytes_u2c", "remedy"),
+                "clean", "cause", "answer_code", "reason", "duration_ms", "client_idle_ms", "upstream_idle_ms", "idle_ms",
+                "bytes_c2u", "bytes_u2c", "remedy"),
                 line.getKeyValuePairs().stream().map(p -> p.key).toList());
         assertEquals("WebSocket session s-1 ended: 1006 Abnormal Closure", line.getFormattedMessage());
         assertEquals("", ProxyHarness.kv(line, "answer_code"), "no answering Close: empty");

@@ -73,6 +73,42 @@ class WebSocketSessionTest {
     }
 
     @Test
+    void shouldReportTheIdleTimeOfEachSideAtTheEnd() {
+        // Given bytes from the client at t=1 s and from the upstream at t=4 s after the 101
+        nanos.set(OPENED_AT + 1_000_000_000L);
+        session.bytesRead(Initiator.CLIENT, nanos.get());
+        nanos.set(OPENED_AT + 4_000_000_000L);
+        session.bytesRead(Initiator.UPSTREAM, nanos.get());
+
+        // When the client's TCP drops at t=10 s, the upstream's just after
+        nanos.set(OPENED_AT + 10_000_000_000L);
+        session.transportClosed(Initiator.CLIENT);
+        session.transportClosed(Initiator.UPSTREAM);
+
+        // Then idle counts from each side's last read; either way is the shorter one
+        CloseEvent e = listener.closed.get(0);
+        assertEquals(Duration.ofSeconds(9), e.clientIdle());
+        assertEquals(Duration.ofSeconds(6), e.upstreamIdle());
+        assertEquals(Duration.ofSeconds(6), e.idle());
+        assertEquals(Duration.ofSeconds(10), e.duration());
+    }
+
+    @Test
+    void shouldCountIdleFromThe101WhenNothingWasRead() {
+        // Given nothing read at all
+        // When both connections drop at t=3 s
+        nanos.set(OPENED_AT + 3_000_000_000L);
+        session.transportClosed(Initiator.UPSTREAM);
+        session.transportClosed(Initiator.CLIENT);
+
+        // Then the whole life was idle on both sides
+        CloseEvent e = listener.closed.get(0);
+        assertEquals(Duration.ofSeconds(3), e.clientIdle());
+        assertEquals(Duration.ofSeconds(3), e.upstreamIdle());
+        assertEquals(Duration.ofSeconds(3), e.idle());
+    }
+
+    @Test
     void shouldReportCleanCloseStartedByClient() {
         // Given the client sends Close 1000 "bye" at t=2 s
         byte[] clientClose = Frames.masked().close(1000, "bye").build().bytes();

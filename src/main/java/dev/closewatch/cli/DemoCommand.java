@@ -100,7 +100,7 @@ final class DemoCommand implements Callable<Integer> {
             app.observability().addCloseConsumer(table);
             System.out.println("closewatch demo: proxy ws://" + app.proxy().address().getHostString() + ":"
                     + app.proxy().address().getPort() + " -> " + (upstream == null ? "demo upstream " + externalUpstream
-                            : "embedded echo upstream " + upstream.address())
+                            : "embedded echo upstream ws://127.0.0.1:" + upstream.address().getPort())
                     + "; metrics at http://" + app.admin().address().getHostString() + ":"
                     + app.admin().address().getPort() + "/metrics");
             traffic.start(rate);

@@ -1,6 +1,7 @@
 package dev.closewatch.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -123,6 +124,9 @@ class CliTest {
         assertTrue(r.out().contains("code     name                           client  upstream   proxy    total"), r.out());
         assertTrue(r.out().contains("\n1000     Normal Closure"), r.out());
         assertTrue(r.out().contains("closewatch demo: done after 2 s"), r.out());
+        // Addresses read 127.0.0.1:PORT, never InetSocketAddress's /127.0.0.1:PORT
+        assertTrue(r.out().contains(" -> embedded echo upstream ws://127.0.0.1:"), r.out());
+        assertFalse(java.util.regex.Pattern.compile("(?<!/)/127\\.0\\.0\\.1").matcher(r.out()).find(), r.out());
     }
 
     @Test

@@ -40,7 +40,7 @@ final class RunCommand implements Callable<Integer> {
     @Mixin
     ProxyOptions options;
 
-    @Option(names = "--upstream", paramLabel = "ws://HOST:PORT[/path]",
+    @Option(names = "--upstream", paramLabel = "ws://HOST[:PORT][/path]",
             description = "upstream for every path (replaces the configuration's routes). Default: none, the"
                     + " configuration's routes.")
     String upstream;

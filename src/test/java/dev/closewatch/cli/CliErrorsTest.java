@@ -154,6 +154,24 @@ class CliErrorsTest {
     }
 
     @Test
+    void shouldCompleteCommandsAndOptionsInBash(@TempDir Path dir) throws Exception {
+        // Given the script in a file, sourced by a real bash
+        Path script = dir.resolve("closewatch.bash");
+        Files.writeString(script, run("completion").out());
+        String complete = "source " + script + "; c() { COMP_WORDS=(\"$@\"); COMP_CWORD=$(($# - 1)); COMP_LINE=\"$*\";"
+                + " COMP_POINT=${#COMP_LINE}; _complete_closewatch 2>/dev/null; echo \"${COMPREPLY[*]}\"; };"
+                + " c closewatch check-c; c closewatch run --li; c closewatch explain --con";
+        Process bash = new ProcessBuilder("bash", "--norc", "-c", complete).redirectErrorStream(true).start();
+
+        // When
+        assertTrue(bash.waitFor(20, TimeUnit.SECONDS));
+        String out = new String(bash.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+
+        // Then
+        assertEquals("check-config\n--listen\n--config\n", out);
+    }
+
+    @Test
     void shouldCompareTwoCodesSayingEachDescriptionOnceThenTheDifferences() {
         // When
         Result r = run("explain", "1000", "1006");

@@ -48,7 +48,8 @@ public final class ConfigLoader {
         SimpleModule module = new SimpleModule("closewatch-config")
                 .addDeserializer(Duration.class, new DurationDeserializer())
                 .addDeserializer(Level.class, new LevelDeserializer());
-        mapper = new ObjectMapper(new YAMLFactory())
+        // A key written twice would silently lose its first value: refuse it, with its line.
+        mapper = new ObjectMapper(YAMLFactory.builder().enable(com.fasterxml.jackson.core.StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
                 .setPropertyNamingStrategy(PropertyNamingStrategies.SNAKE_CASE)
                 .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                 .addHandler(new Collector())

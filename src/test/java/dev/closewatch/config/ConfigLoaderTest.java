@@ -103,6 +103,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void shouldRefuseAKeyWrittenTwice() throws Exception {
+        // Given
+        ConfigException e = failing("routes:\n  - {name: a, upstream: 'ws://h:1'}\nlisten: 0.0.0.0:1\nlisten: 0.0.0.0:2\n");
+
+        // Then
+        assertEquals(1, e.errors().size(), e.errors().toString());
+        assertEquals("line 4: not valid YAML: Duplicate field 'listen'", e.errors().get(0).replaceAll(" \\(column.*", ""));
+    }
+
+    @Test
     void shouldGiveValidationErrorsTheLineOfTheirKey() throws Exception {
         // Given
         ConfigException e = failing("""

@@ -5,6 +5,8 @@ import dev.closewatch.config.ConfigException;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.proxy.ProxyServer;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.Callable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,6 +60,28 @@ final class RunCommand implements Callable<Integer> {
             System.err.println("closewatch: refusing to start: " + e.getMessage());
             return EXIT_CONFIG;
         }
+        // SIGTERM / SIGINT start the graceful drain. Handled here rather than in a shutdown hook:
+        // a hook runs while the JVM is already exiting with 128 + signal, whatever the drain found.
+        // Installed before the listeners open, so a signal right after "listening" (or during the
+        // start) still drains instead of ending the JVM with 128 + signal.
+        AtomicReference<ProxyServer> started = new AtomicReference<>();
+        AtomicBoolean signalled = new AtomicBoolean();
+        for (String name : new String[] {"TERM", "INT"}) {
+            try {
+                Signal.handle(new Signal(name), signal -> {
+                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
+                            .log("signal received: draining");
+                    signalled.set(true);
+                    ProxyServer p = started.get();
+                    if (p != null) {
+                        p.drain();
+                    }
+                });
+            } catch (IllegalArgumentException e) {
+                // e.g. with -Xrs: the JVM keeps the signal, which then ends the process without a drain
+                LOG.warn("cannot handle SIG{} ({}): it will stop closewatch without a drain", name, e.getMessage());
+            }
+        }
         CloseWatchApp app;
         try {
             app = start(config, options);
@@ -67,19 +91,9 @@ final class RunCommand implements Callable<Integer> {
         }
         enableReload(app);
         ProxyServer proxy = app.proxy();
-        // SIGTERM / SIGINT start the graceful drain. Handled here rather than in a shutdown hook:
-        // a hook runs while the JVM is already exiting with 128 + signal, whatever the drain found.
-        for (String name : new String[] {"TERM", "INT"}) {
-            try {
-                Signal.handle(new Signal(name), signal -> {
-                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
-                            .log("signal received: draining");
-                    proxy.drain();
-                });
-            } catch (IllegalArgumentException e) {
-                // e.g. with -Xrs: the JVM keeps the signal, which then ends the process without a drain
-                LOG.warn("cannot handle SIG{} ({}): it will stop closewatch without a drain", name, e.getMessage());
-            }
+        started.set(proxy);
+        if (signalled.get()) {
+            proxy.drain(); // a signal came during the start; drain() runs once however often it is called
         }
         ProxyServer.DrainResult result;
         try {

@@ -21,7 +21,7 @@ final class CodesCommand implements Callable<Integer> {
             catalog = catalogOptions.catalog();
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         String format = "%-11s %-50s %-20s %-13s %-5s %s%n";
         System.out.printf(format, "code", "name", "category", "severity", "wire", "label");

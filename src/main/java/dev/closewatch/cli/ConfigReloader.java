@@ -114,8 +114,9 @@ public final class ConfigReloader {
     public synchronized Result reload(String trigger) {
         CloseWatchConfig next;
         try {
-            next = overrides.apply(new ConfigLoader().read(file));
-            List<String> errors = next.validate();
+            ConfigLoader.Loaded loaded = new ConfigLoader().readAll(file);
+            next = overrides.apply(loaded.config());
+            List<String> errors = loaded.problems(next);
             if (!errors.isEmpty()) {
                 throw new ConfigException(file.toString(), errors);
             }
@@ -186,8 +187,13 @@ public final class ConfigReloader {
 
     private static void diff(List<String> keys, String key, Object old, Object next) {
         if (!Objects.equals(old, next)) {
-            keys.add(key + ": '" + next + "' (in use: '" + old + "')");
+            keys.add(key + ": '" + shown(next) + "' (in use: '" + shown(old) + "')");
         }
+    }
+
+    /** A value as the configuration writes it: {@code 10s}, not {@code PT10S}. */
+    private static String shown(Object value) {
+        return value instanceof java.time.Duration d ? dev.closewatch.config.Durations.format(d) : String.valueOf(value);
     }
 
     /** Replaces the {@code closewatch_close_code_info} series, so a changed remedy does not leave two series for one code. */

@@ -32,7 +32,7 @@ final class DemoCommand implements Callable<Integer> {
     int rate;
 
     @Option(names = "--storm-after", paramLabel = "SECONDS",
-            description = "inject a storm of 1006 Abnormal Closures (TCP drops) after this many seconds")
+            description = "inject a storm of 1006 Abnormal Closures (TCP drops) after this many seconds (default: no storm)")
     Integer stormAfter;
 
     @Option(names = "--storm-duration", paramLabel = "SECONDS", defaultValue = "60",
@@ -45,10 +45,10 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--upstream", paramLabel = "ws://HOST:PORT",
             description = "send the traffic mix through the proxy to this demo upstream (`closewatch echo-upstream`) "
-                    + "instead of an embedded one")
+                    + "instead of an embedded one (default: an embedded echo upstream on a free port)")
     String externalUpstream;
 
-    @Option(names = "--log", description = "also print the close log lines (they are quiet by default so the table stays readable)")
+    @Option(names = "--log", description = "also print the close log lines (default: off, so the table stays readable)")
     boolean log;
 
     @Override
@@ -69,13 +69,13 @@ final class DemoCommand implements Callable<Integer> {
                         "Refresh the token and reconnect."));
             }
             config = config.withCodes(codes);
-            config = ProxyOptions.validated(config, options.source());
+            config = options.validated(config);
         } catch (ConfigException e) {
             if (upstream != null) {
                 upstream.close();
             }
             System.err.println("closewatch: refusing to start: " + e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         ch.qos.logback.classic.Logger closeLog = (ch.qos.logback.classic.Logger)
                 org.slf4j.LoggerFactory.getLogger(dev.closewatch.observe.CloseLogger.LOGGER);
@@ -83,13 +83,24 @@ final class DemoCommand implements Callable<Integer> {
         if (!log) {
             closeLog.setLevel(ch.qos.logback.classic.Level.OFF);
         }
-        try (CloseWatchApp app = CloseWatchApp.start(config);
+        CloseWatchApp running;
+        try {
+            running = RunCommand.start(config, options);
+        } catch (ListenCheck.Unavailable e) {
+            if (upstream != null) {
+                upstream.close();
+            }
+            closeLog.setLevel(closeLogLevel);
+            System.err.println(e.getMessage());
+            return ExitCodes.RUNTIME;
+        }
+        try (CloseWatchApp app = running;
              TrafficMix traffic = new TrafficMix(URI.create("ws://127.0.0.1:" + app.proxy().address().getPort() + "/demo"))) {
             LiveTable table = new LiveTable(app.registry(), app.catalog());
             app.observability().addCloseConsumer(table);
             System.out.println("closewatch demo: proxy ws://" + app.proxy().address().getHostString() + ":"
                     + app.proxy().address().getPort() + " -> " + (upstream == null ? "demo upstream " + externalUpstream
-                            : "embedded echo upstream " + upstream.address())
+                            : "embedded echo upstream ws://127.0.0.1:" + upstream.address().getPort())
                     + "; metrics at http://" + app.admin().address().getHostString() + ":"
                     + app.admin().address().getPort() + "/metrics");
             traffic.start(rate);

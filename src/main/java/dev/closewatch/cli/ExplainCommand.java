@@ -30,12 +30,12 @@ final class ExplainCommand implements Callable<Integer> {
             catalog = catalogOptions.catalog();
         } catch (ConfigException e) {
             System.err.println(e.getMessage());
-            return 2;
+            return ExitCodes.CONFIG;
         }
         for (int c : other == null ? new int[] {code} : new int[] {code, other}) {
             if (c < 0 || c > 65535) {
                 System.err.println("closewatch: code " + c + " (expected: 0-65535)");
-                return 2;
+                return ExitCodes.USAGE;
             }
         }
         PrintStream out = System.out;
@@ -65,29 +65,47 @@ final class ExplainCommand implements Callable<Integer> {
         out.println("  How to fix:       " + e.remedy());
     }
 
+    /**
+     * Two codes in the seeds' shape: the title, each code's meaning, when you see it and how to
+     * fix it (each said once), then only the differences that matter — category, severity,
+     * whether it may be sent in a Close frame, where it is defined, its metric label — with what
+     * they share in one line.
+     */
     static void compare(PrintStream out, int a, CloseCode ea, int b, CloseCode eb) {
         out.println("WebSocket " + a + " " + ea.name() + " vs " + b + " " + eb.name());
+        for (Object[] side : new Object[][] {{a, ea}, {b, eb}}) {
+            CloseCode e = (CloseCode) side[1];
+            out.println();
+            out.println(side[0] + " " + e.name());
+            out.println("  Meaning:          " + e.description());
+            if (!e.when().isEmpty()) {
+                out.println("  When you see it:  " + e.when());
+            }
+            out.println("  How to fix:       " + e.remedy());
+        }
         out.println();
-        String same = ea.category() == eb.category()
-                ? "Both are in category " + ea.category().label() + "."
-                : a + " is in category " + ea.category().label() + "; " + b + " is in category "
-                        + eb.category().label() + ".";
-        out.println(same + " " + a + " indicates: " + ea.description() + " Meanwhile, " + b + " means: "
-                + eb.description());
-        out.println();
-        print(out, a, ea);
-        out.println();
-        print(out, b, eb);
-        out.println();
-        out.println("Key differences");
-        out.println("  1. " + a + ": " + ea.description());
-        out.println("  2. " + b + ": " + eb.description());
-        out.println("  3. You see " + a + " when: " + ea.when());
-        out.println("  4. You see " + b + " when: " + eb.when());
-        out.println("  5. Severity: " + a + " is " + ea.severity().label() + ", " + b + " is " + eb.severity().label() + ".");
-        out.println();
-        out.println("What to do");
-        out.println("  For " + a + " (" + ea.name() + "): " + ea.remedy());
-        out.println("  For " + b + " (" + eb.name() + "): " + eb.remedy());
+        out.println("Differences that matter");
+        java.util.List<String> same = new java.util.ArrayList<>();
+        difference(out, same, "Category", a, b, ea.category().label(), eb.category().label(), "category ");
+        difference(out, same, "Severity", a, b, ea.severity().label(), eb.severity().label(), "severity ");
+        difference(out, same, "In a Close frame", a, b, sendable(ea), sendable(eb), "");
+        difference(out, same, "Defined in", a, b, ea.reference(), eb.reference(), "defined in ");
+        difference(out, same, "Metric label", a, b, "code=\"" + ea.label() + "\"", "code=\"" + eb.label() + "\"", "");
+        if (!same.isEmpty()) {
+            out.println("  Both:             " + String.join("; ", same));
+        }
+    }
+
+    private static String sendable(CloseCode e) {
+        return e.onWire() ? "may be sent" : "never sent (reported by an endpoint, or invalid)";
+    }
+
+    private static void difference(PrintStream out, java.util.List<String> same, String what, int a, int b,
+                                   String va, String vb, String sameAs) {
+        if (va.equals(vb)) {
+            same.add(sameAs + va);
+        } else {
+            out.println("  " + (what + ":" + " ".repeat(18)).substring(0, 18) + a + " " + va + "; " + b + " " + vb);
+        }
     }
 }

@@ -90,19 +90,19 @@ public record CloseWatchConfig(
         positive(errors, "limits.handshake_timeout", limits.handshakeTimeout());
         positive(errors, "drain.timeout", drain.timeout());
         if (drain.unreadyDelay().isNegative()) {
-            errors.add("drain.unready_delay: " + drain.unreadyDelay() + " (expected: >= 0; 0 = close the listener at once)");
+            errors.add("drain.unready_delay: " + Durations.format(drain.unreadyDelay()) + " (expected: >= 0; 0 = close the listener at once)");
         }
         if (drain.spread().isNegative()) {
-            errors.add("drain.spread: " + drain.spread() + " (expected: >= 0; 0 = every Close at once)");
+            errors.add("drain.spread: " + Durations.format(drain.spread()) + " (expected: >= 0; 0 = every Close at once)");
         }
         if (drain.linger().isNegative()) {
-            errors.add("drain.linger: " + drain.linger() + " (expected: >= 0; 0 = exit at once)");
+            errors.add("drain.linger: " + Durations.format(drain.linger()) + " (expected: >= 0; 0 = exit at once)");
         }
         if (limits.maxConnections() < 0) {
             errors.add("limits.max_connections: " + limits.maxConnections() + " (expected: >= 0; 0 = unlimited)");
         }
         if (limits.keepaliveTimeout().isNegative()) {
-            errors.add("limits.keepalive_timeout: " + limits.keepaliveTimeout() + " (expected: >= 0; 0 = no limit)");
+            errors.add("limits.keepalive_timeout: " + Durations.format(limits.keepaliveTimeout()) + " (expected: >= 0; 0 = no limit)");
         }
         if (limits.maxFrameSize() < 0) {
             errors.add("limits.max_frame_size: " + limits.maxFrameSize() + " (expected: >= 0 bytes; 0 = unlimited)");
@@ -117,10 +117,10 @@ public record CloseWatchConfig(
             errors.add("keepalive: negative duration (expected: >= 0; 0 = off)");
         }
         if (!keepalive.pingTimeout().isZero() && keepalive.pingInterval().isZero()) {
-            errors.add("keepalive.ping_timeout: " + keepalive.pingTimeout() + " (expected: ping_interval set too, so clients are asked to answer)");
+            errors.add("keepalive.ping_timeout: " + Durations.format(keepalive.pingTimeout()) + " (expected: ping_interval set too, so clients are asked to answer)");
         }
         if (!keepalive.pingTimeout().isZero() && keepalive.pingTimeout().compareTo(keepalive.pingInterval()) <= 0) {
-            errors.add("keepalive.ping_timeout: " + keepalive.pingTimeout() + " (expected: > ping_interval " + keepalive.pingInterval() + ")");
+            errors.add("keepalive.ping_timeout: " + Durations.format(keepalive.pingTimeout()) + " (expected: > ping_interval " + Durations.format(keepalive.pingInterval()) + ")");
         }
         if (keepalive.idleCloseCode() < 1000 || keepalive.idleCloseCode() > 4999
                 || (keepalive.idleCloseCode() >= 1004 && keepalive.idleCloseCode() <= 1006)
@@ -207,11 +207,11 @@ public record CloseWatchConfig(
         }
         if (admin.requestHeadTimeout().compareTo(Duration.ofMillis(100)) < 0
                 || admin.requestHeadTimeout().compareTo(Duration.ofMinutes(5)) > 0) {
-            errors.add("admin.request_head_timeout: " + admin.requestHeadTimeout() + " (expected: 100ms-5m)");
+            errors.add("admin.request_head_timeout: " + Durations.format(admin.requestHeadTimeout()) + " (expected: 100ms-5m)");
         }
         if (admin.keepaliveTimeout().compareTo(Duration.ofMillis(100)) < 0
                 || admin.keepaliveTimeout().compareTo(Duration.ofHours(1)) > 0) {
-            errors.add("admin.keepalive_timeout: " + admin.keepaliveTimeout() + " (expected: 100ms-1h)");
+            errors.add("admin.keepalive_timeout: " + Durations.format(admin.keepaliveTimeout()) + " (expected: 100ms-1h)");
         }
         if (log.rateLimit().linesPerSecond() < 0) {
             errors.add("log.rate_limit.lines_per_second: " + log.rateLimit().linesPerSecond() + " (expected: >= 0; 0 = unlimited)");
@@ -220,7 +220,7 @@ public record CloseWatchConfig(
             errors.add("log.rate_limit.burst: " + log.rateLimit().burst() + " (expected: >= 1)");
         }
         if (log.rateLimit().summaryInterval().compareTo(Duration.ofSeconds(1)) < 0) {
-            errors.add("log.rate_limit.summary_interval: " + log.rateLimit().summaryInterval() + " (expected: >= 1s)");
+            errors.add("log.rate_limit.summary_interval: " + Durations.format(log.rateLimit().summaryInterval()) + " (expected: >= 1s)");
         }
         for (int i = 0; i < codes.size(); i++) {
             codes.get(i).validate("codes[" + i + "]", errors);
@@ -243,7 +243,7 @@ public record CloseWatchConfig(
 
     private static void positive(List<String> errors, String key, Duration d) {
         if (d.isZero() || d.isNegative()) {
-            errors.add(key + ": " + d + " (expected: > 0, e.g. 5s)");
+            errors.add(key + ": " + Durations.format(d) + " (expected: > 0, e.g. 5s)");
         }
     }
 

@@ -119,7 +119,7 @@ final class SessionControl {
         if (!keepalive.pingTimeout().isZero() && pingOutstanding
                 && now - pingWrittenNanos > keepalive.pingTimeout().toNanos()) {
             LOG.debug("[{}] client sent nothing for {} after a Ping: closing it (ping timeout)", client.id(),
-                    keepalive.pingTimeout());
+                    dev.closewatch.config.Durations.format(keepalive.pingTimeout()));
             session.transportFailed(Initiator.CLIENT, Cause.PING_TIMEOUT);
             client.close();
             return;

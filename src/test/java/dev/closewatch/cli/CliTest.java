@@ -1,6 +1,7 @@
 package dev.closewatch.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -48,8 +49,9 @@ class CliTest {
         Result r = run("explain", "1000", "1003");
         assertEquals(0, r.exit());
         assertTrue(r.out().startsWith("WebSocket 1000 Normal Closure vs 1003 Unsupported Data\n"), r.out());
-        assertTrue(r.out().contains("Key differences"), r.out());
-        assertTrue(r.out().contains("For 1003 (Unsupported Data): Verify the message type (text vs binary)"), r.out());
+        assertTrue(r.out().contains("\nDifferences that matter\n"), r.out());
+        assertTrue(r.out().contains("\n1003 Unsupported Data\n"), r.out());
+        assertTrue(r.out().contains("How to fix:       Verify the message type (text vs binary)"), r.out());
     }
 
     @Test
@@ -92,11 +94,11 @@ class CliTest {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "listen: nope\nroutes:\n  - name: ok\n    path_prefix: api\n    upstream: http//x\ncodes:\n  - code: 5001\n");
         Result r = run("check-config", file.toString());
-        assertEquals(2, r.exit());
+        assertEquals(78, r.exit());
         assertTrue(r.err().contains("6 configuration error(s)"), r.err());
         assertTrue(r.err().contains("listen: 'nope' (expected: HOST:PORT, e.g. 127.0.0.1:8080)"), r.err());
         assertTrue(r.err().contains("routes[0].path_prefix: 'api' (expected: a path starting with /)"), r.err());
-        assertTrue(r.err().contains("routes[0].upstream: 'http//x' (expected: ws://HOST:PORT[/path]"), r.err());
+        assertTrue(r.err().contains("routes[0].upstream: 'http//x' (expected: ws://HOST[:PORT][/path]"), r.err());
         assertTrue(r.err().contains("codes[0].code: 5001 (expected: a private-use code 4000-4999)"), r.err());
     }
 
@@ -105,11 +107,11 @@ class CliTest {
         Path file = dir.resolve("bad.yaml");
         Files.writeString(file, "upstream:\n  connect_timeout: soon\n");
         Result r = run("run", "--config", file.toString());
-        assertEquals(2, r.exit());
+        assertEquals(78, r.exit());
         assertTrue(r.err().contains("refusing to start"), r.err());
-        assertTrue(r.err().contains("upstream.connect_timeout: 'soon' (expected: a duration such as 250ms, 5s, 2m or 1h)"), r.err());
+        assertTrue(r.err().contains("upstream.connect_timeout: 'soon' (expected: a duration such as 250ms, 5s, 1m30s or 1h)"), r.err());
         Result none = run("run", "--listen", "127.0.0.1:0");
-        assertEquals(2, none.exit());
+        assertEquals(78, none.exit());
         assertTrue(none.err().contains("routes: [] (expected: at least one route"), none.err());
     }
 
@@ -122,6 +124,9 @@ class CliTest {
         assertTrue(r.out().contains("code     name                           client  upstream   proxy    total"), r.out());
         assertTrue(r.out().contains("\n1000     Normal Closure"), r.out());
         assertTrue(r.out().contains("closewatch demo: done after 2 s"), r.out());
+        // Addresses read 127.0.0.1:PORT, never InetSocketAddress's /127.0.0.1:PORT
+        assertTrue(r.out().contains(" -> embedded echo upstream ws://127.0.0.1:"), r.out());
+        assertFalse(java.util.regex.Pattern.compile("(?<!/)/127\\.0\\.0\\.1").matcher(r.out()).find(), r.out());
     }
 
     @Test

@@ -210,9 +210,10 @@ class ConfigReloadTest {
                     path_prefix: chat
                     upstream: ws://127.0.0.1:1
                 """));
-        List<String> errors = new ConfigLoader().read(file).validate();
-        assertEquals(List.of("routes[1].name: 'default' (expected: a name no other route has)",
-                "routes[1].path_prefix: 'chat' (expected: a path starting with /)"), errors);
+        ConfigLoader.Loaded loaded = new ConfigLoader().readAll(file);
+        List<String> errors = loaded.problems(loaded.config());
+        assertEquals(List.of("line 11: routes[1].name: 'default' (expected: a name no other route has)",
+                "line 12: routes[1].path_prefix: 'chat' (expected: a path starting with /)"), errors);
         String checkConfig = new ConfigException(file.toString(), errors).getMessage();
         // When POST /admin/reload reads it
         HttpResponse<String> response = postReload();

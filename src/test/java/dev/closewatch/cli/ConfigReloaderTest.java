@@ -40,6 +40,17 @@ class ConfigReloaderTest {
     }
 
     @Test
+    void shouldNameChangedDurationsAsWritten() {
+        // Given a file that changes the admin server's timeouts
+        CloseWatchConfig next = RUNNING.withAdminConfig(new AdminConfig(null, null, null, null, null,
+                java.time.Duration.ofMillis(1500), java.time.Duration.ofSeconds(90)));
+        // Then both read as a configuration writes them, not PT1.5S
+        assertEquals(List.of(
+                "admin.request_head_timeout: '1s500ms' (in use: '5s')",
+                "admin.keepalive_timeout: '1m30s' (in use: '1m')"), ConfigReloader.needsRestart(RUNNING, next));
+    }
+
+    @Test
     void shouldNameTurningTlsOff() {
         CloseWatchConfig wss = RUNNING.withTls(new TlsConfig("/etc/tls/tls.crt", "/etc/tls/tls.key", null, null));
         assertEquals(List.of("tls: removed (in use: wss://)"), ConfigReloader.needsRestart(wss, RUNNING));

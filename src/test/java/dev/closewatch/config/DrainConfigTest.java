@@ -56,10 +56,10 @@ class DrainConfigTest {
         // Then zero is valid (at once), negatives and a zero timeout are refused with what was expected
         assertEquals(List.of(), zero.validate());
         List<String> errors = negative.validate();
-        assertTrue(errors.contains("drain.timeout: PT0S (expected: > 0, e.g. 5s)"), errors.toString());
-        assertTrue(errors.contains("drain.unready_delay: PT-1S (expected: >= 0; 0 = close the listener at once)"),
+        assertTrue(errors.contains("drain.timeout: 0s (expected: > 0, e.g. 5s)"), errors.toString());
+        assertTrue(errors.contains("drain.unready_delay: -1s (expected: >= 0; 0 = close the listener at once)"),
                 errors.toString());
-        assertTrue(errors.contains("drain.spread: PT-0.005S (expected: >= 0; 0 = every Close at once)"),
+        assertTrue(errors.contains("drain.spread: -5ms (expected: >= 0; 0 = every Close at once)"),
                 errors.toString());
         assertEquals(3, errors.size(), errors.toString());
     }

@@ -22,6 +22,7 @@ import java.util.List;
  * @param codes    the operator's own private close codes (4000–4999)
  * @param proxyProtocol  whether every client connection starts with a PROXY protocol v1 or v2
  *                       header (HAProxy's {@code send-proxy}); default false
+ * @param reconnect      client keys, reconnect window and storm threshold ({@code reconnect:})
  * @param trustedProxies CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}, or a single address) of
  *                       peers whose {@code X-Forwarded-*} headers are honoured; default none
  */
@@ -37,7 +38,8 @@ public record CloseWatchConfig(
         LogConfig log,
         List<CustomCodeConfig> codes,
         Boolean proxyProtocol,
-        List<String> trustedProxies) {
+        List<String> trustedProxies,
+        ReconnectConfig reconnect) {
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
 
@@ -53,6 +55,15 @@ public record CloseWatchConfig(
         codes = codes == null ? List.of() : List.copyOf(codes);
         proxyProtocol = proxyProtocol != null && proxyProtocol;
         trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
+        reconnect = reconnect == null ? new ReconnectConfig(null, null, null, null) : reconnect;
+    }
+
+    /** A configuration with the default {@code reconnect} settings. */
+    public CloseWatchConfig(String listen, TlsConfig tls, AdminConfig admin, UpstreamConfig upstream,
+                            LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                            List<RouteConfig> routes, LogConfig log, List<CustomCodeConfig> codes,
+                            Boolean proxyProtocol, List<String> trustedProxies) {
+        this(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, null);
     }
 
     /** A configuration without PROXY protocol and trusted proxies. */
@@ -217,6 +228,7 @@ public record CloseWatchConfig(
             String block = trustedProxies.get(i);
             check(errors, "trusted_proxies[" + i + "]", () -> Cidr.parse(block));
         }
+        reconnect.validate(errors);
         return errors;
     }
 
@@ -236,7 +248,7 @@ public record CloseWatchConfig(
 
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy whose admin server listens on {@code adminListen}. */
@@ -246,7 +258,7 @@ public record CloseWatchConfig(
 
     /** A copy with other admin settings. */
     public CloseWatchConfig withAdminConfig(AdminConfig admin) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with one route, {@code default}, for every path, to {@code upstreamUri}. */
@@ -256,51 +268,51 @@ public record CloseWatchConfig(
 
     /** A copy with these routes. */
     public CloseWatchConfig withRoutes(List<RouteConfig> routes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with other upstream settings. */
     public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig upstream) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with other limits. */
     public CloseWatchConfig withLimits(LimitsConfig limits) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with other keepalive settings. */
     public CloseWatchConfig withKeepalive(KeepaliveConfig keepalive) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with other drain settings. */
     public CloseWatchConfig withDrain(DrainConfig drain) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with client-leg TLS. */
     public CloseWatchConfig withTls(TlsConfig tls) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with another close-log setting. */
     public CloseWatchConfig withLog(LogConfig log) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy that expects (or not) a PROXY protocol header on every client connection. */
     public CloseWatchConfig withProxyProtocol(boolean proxyProtocol) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy honouring {@code X-Forwarded-*} from these CIDR blocks. */
     public CloseWatchConfig withTrustedProxies(List<String> trustedProxies) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 
     /** A copy with these custom close codes. */
     public CloseWatchConfig withCodes(List<CustomCodeConfig> codes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
     }
 }

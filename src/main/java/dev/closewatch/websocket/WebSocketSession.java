@@ -39,6 +39,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private final long openedNanos;
     private final FrameObserver clientToUpstream;
     private final FrameObserver upstreamToClient;
+    private final SessionFacts facts;
 
     private State state = State.OPEN;
     private int closeCode;
@@ -70,6 +71,17 @@ public final class WebSocketSession implements FrameObserver.Listener {
      */
     public WebSocketSession(String id, String route, String client, String upstream, CloseCatalog catalog,
                             SessionListener listener, LongSupplier nanoClock) {
+        this(id, route, client, upstream, catalog, listener, nanoClock, SessionFacts.NONE);
+    }
+
+    /**
+     * Opens a session whose opening handshake said {@code facts} about the client.
+     *
+     * @param nanoClock monotonic clock in nanoseconds ({@code System::nanoTime} outside tests)
+     */
+    public WebSocketSession(String id, String route, String client, String upstream, CloseCatalog catalog,
+                            SessionListener listener, LongSupplier nanoClock, SessionFacts facts) {
+        this.facts = requireNonNull(facts, "facts");
         this.id = requireNonNull(id, "id");
         this.route = requireNonNull(route, "route");
         this.client = requireNonNull(client, "client");
@@ -99,6 +111,11 @@ public final class WebSocketSession implements FrameObserver.Listener {
     /** The 101's {@code Sec-WebSocket-Extensions} value, or null. */
     public String negotiatedExtensions() {
         return extensions;
+    }
+
+    /** What the opening handshake said about the client. */
+    public SessionFacts facts() {
+        return facts;
     }
 
     /** The observer for frames travelling {@code direction}. */
@@ -231,7 +248,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
         }
         if (clientClosed && upstreamClosed && !ended) {
             ended = true;
-            listener.onClose(closeEvent());
+            listener.onClose(this, closeEvent());
         }
     }
 

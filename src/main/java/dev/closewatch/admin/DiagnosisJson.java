@@ -1,5 +1,6 @@
 package dev.closewatch.admin;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.closewatch.diagnose.reconnect.ReconnectTracker;
 import dev.closewatch.diagnose.top.TopOffenders;
 import java.util.List;
@@ -29,7 +30,7 @@ final class DiagnosisJson {
     }
 
     /** One storming key: its hash, route, reconnects in a row, last delays (ms, oldest first), seconds since seen. */
-    record StormView(String key, String route, int reconnectsInARow, List<Long> lastDelaysMs, double lastSeenSecondsAgo) {
+    record StormView(String key, String route, @JsonProperty("reconnects_in_a_row") int reconnectsInARow, List<Long> lastDelaysMs, double lastSeenSecondsAgo) {
 
         static StormView of(ReconnectTracker.Storm s) {
             return new StormView(s.key(), s.route(), s.reconnectsInARow(), s.lastDelaysMillis(),
@@ -41,7 +42,8 @@ final class DiagnosisJson {
      * Reconnects after one previous code: how many, the share that waited at least 1 s, and of those
      * with an earlier delay to compare, the share whose delay grew (back-off).
      */
-    record PreviousCodeView(String code, long reconnects, long waitedAtLeast1s, double shareWaitedAtLeast1s,
+    record PreviousCodeView(String code, long reconnects, @JsonProperty("waited_at_least_1s") long waitedAtLeast1s,
+                            @JsonProperty("share_waited_at_least_1s") double shareWaitedAtLeast1s,
                             long comparable, long grew, double shareGrew) {
 
         static PreviousCodeView of(ReconnectTracker.PreviousCode c) {

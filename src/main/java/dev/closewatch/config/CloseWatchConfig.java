@@ -246,6 +246,11 @@ public record CloseWatchConfig(
         }
     }
 
+    /** A copy with these {@code reconnect:} settings. */
+    public CloseWatchConfig withReconnect(ReconnectConfig reconnect) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);
+    }
+
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
         return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, reconnect);

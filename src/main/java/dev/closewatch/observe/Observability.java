@@ -140,16 +140,16 @@ public final class Observability {
 
             @Override
             public void onClose(CloseEvent event) {
-                closed(SessionFacts.NONE, event);
+                closed(SessionFacts.NONE, System.nanoTime(), event);
             }
 
             @Override
             public void onClose(WebSocketSession session, CloseEvent event) {
-                closed(session.facts(), event);
+                closed(session.facts(), session.clientClosedNanos(), event);
             }
 
-            private void closed(SessionFacts facts, CloseEvent event) {
-                reconnects.closed(facts.clientKey(), event);
+            private void closed(SessionFacts facts, long clientClosedNanos, CloseEvent event) {
+                reconnects.closed(facts.clientKey(), event, clientClosedNanos);
                 topOffenders.record(facts, event.classification().category());
                 meters.sessionClosed(event.classification(), event.initiator(), event.cause().label(), event.duration(),
                         event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());

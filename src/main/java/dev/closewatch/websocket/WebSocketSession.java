@@ -60,6 +60,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private Cause upstreamTransportCause;
     private Initiator firstTransportClosed;
     private boolean clientClosed;
+    private long clientClosedNanos;
     private boolean upstreamClosed;
     private boolean ended;
     private String extensions;
@@ -111,6 +112,14 @@ public final class WebSocketSession implements FrameObserver.Listener {
     /** The 101's {@code Sec-WebSocket-Extensions} value, or null. */
     public String negotiatedExtensions() {
         return extensions;
+    }
+
+    /**
+     * When the client's TCP connection ended, on the session's nano clock; the current time before
+     * it ended. The client's view of the session's end, which a reconnect is measured from.
+     */
+    public long clientClosedNanos() {
+        return clientClosed ? clientClosedNanos : nanoClock.getAsLong();
     }
 
     /** What the opening handshake said about the client. */
@@ -242,6 +251,9 @@ public final class WebSocketSession implements FrameObserver.Listener {
             firstTransportClosed = side;
         }
         if (side == Initiator.CLIENT) {
+            if (!clientClosed) {
+                clientClosedNanos = nanoClock.getAsLong();
+            }
             clientClosed = true;
         } else {
             upstreamClosed = true;

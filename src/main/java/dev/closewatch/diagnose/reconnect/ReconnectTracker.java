@@ -30,8 +30,9 @@ import java.util.function.LongSupplier;
  * {@code proxy}) whose delays do not grow put the key in a <em>reconnect storm</em> until it
  * backs off, reconnects after a clean close of its own, or stays away for a window.
  *
- * <p>A delay <em>grows</em> when it is more than 1.5 times the previous one plus 25 ms: exponential
- * back-off (factor 2) grows, an immediate retry with jitter does not.
+ * <p>A delay <em>grows</em> when it is at least 1.5 times the previous one and at least 100 ms
+ * longer: exponential back-off (factor 2 from 100 ms) grows, an immediate retry with tens of
+ * milliseconds of jitter does not.
  *
  * <p>Keys are never stored: each is reduced to the first 8 bytes of SHA-256 over a random
  * per-process salt and the key, so a dictionary of IPv4 addresses cannot reverse them. At most
@@ -43,9 +44,11 @@ import java.util.function.LongSupplier;
  */
 public final class ReconnectTracker {
 
-    /** A delay grows when it exceeds the previous one times this, plus {@link #GROWTH_SLACK_NANOS}. */
+    /** A delay grows when it is at least the previous one times this, and {@link #GROWTH_MIN_NANOS} longer. */
     static final double GROWTH = 1.5;
-    static final long GROWTH_SLACK_NANOS = 25_000_000L;
+    /** Jitter of immediate retries (tens of milliseconds) is no back-off. */
+    static final long GROWTH_MIN_NANOS = 100_000_000L;
+    private static final long NONE = Long.MIN_VALUE;
 
     private final ReconnectConfig config;
     private final ReconnectMeters meters;
@@ -104,69 +107,43 @@ public final class ReconnectTracker {
         }
         meters.route(route);
         long now = nanoClock.getAsLong();
-        Duration delay = null;
-        CloseCode previous = null;
+        Reconnect r;
         synchronized (this) {
             long hash = hash(key);
             KeyState s = keys.get(hash);
             if (s == null) {
-                keys.put(hash, new KeyState(route, now));
-                return;
+                s = new KeyState(route, now);
+                keys.put(hash, s);
             }
             s.lastSeen = now;
             s.route = route;
             if (s.previous == null) {
-                // No end to reconnect from: another session of the same key (a NAT, a second tab).
+                // No end recorded yet: another session of the same key (a NAT, a second tab), or
+                // the client came back before the proxy saw the end of its previous session's
+                // upstream leg; closed() then matches it.
+                s.pendingOpen = now;
                 return;
             }
-            if (now - s.endedAt > windowNanos) {
-                s.previous = null;
-                s.streak = 0;
-                s.lastDelay = -1;
-                leaveStorm(hash, s);
-                return;
-            }
-            long d = now - s.endedAt;
-            previous = s.previous;
-            delay = Duration.ofNanos(d);
-            CodeStats stats = byPreviousCode.computeIfAbsent(previous.label(), c -> new CodeStats());
-            stats.reconnects++;
-            if (d >= 1_000_000_000L) {
-                stats.waitedOneSecond++;
-            }
-            boolean grew = s.lastDelay >= 0 && d > s.lastDelay * GROWTH + GROWTH_SLACK_NANOS;
-            if (s.lastDelay >= 0) {
-                stats.withPreviousDelay++;
-                if (grew) {
-                    stats.grew++;
-                }
-            }
-            if (!s.afterTrouble) {
-                s.streak = 0;
-                leaveStorm(hash, s);
-            } else if (s.streak == 0 || !grew) {
-                s.streak++;
-            } else {
-                s.streak = 1;
-                leaveStorm(hash, s);
-            }
-            s.remember(d, stormAfter);
-            s.lastDelay = d;
-            s.previous = null;
-            if (s.streak >= stormAfter) {
-                storms.put(hash, s);
-            }
+            r = judge(hash, s, route, now);
         }
-        meters.reconnect(route, previous, delay);
+        if (r != null) {
+            meters.reconnect(r.route, r.previous, r.delay);
+        }
     }
 
-    /** The session of {@code key} ended with {@code event}; a null key is not tracked. */
-    public void closed(String key, CloseEvent event) {
+    /**
+     * The session of {@code key} ended with {@code event}; a null key is not tracked.
+     *
+     * @param clientClosedNanos when the client's connection ended, on this tracker's nano clock:
+     *                          the client's view of the end, which a reconnect delay counts from
+     */
+    public void closed(String key, CloseEvent event, long clientClosedNanos) {
         requireNonNull(event, "event");
         if (key == null) {
             return;
         }
         long now = nanoClock.getAsLong();
+        Reconnect r = null;
         synchronized (this) {
             long hash = hash(key);
             KeyState s = keys.get(hash);
@@ -175,14 +152,66 @@ public final class ReconnectTracker {
                 keys.put(hash, s);
             }
             s.lastSeen = now;
-            s.endedAt = now;
+            s.endedAt = Math.min(clientClosedNanos, now);
             s.previous = event.classification();
             s.afterTrouble = event.classification().category() == Category.ABNORMAL
                     || event.initiator() != Initiator.CLIENT;
             if (!s.afterTrouble) {
                 s.lastDelay = -1;
             }
+            if (s.pendingOpen != NONE && s.pendingOpen >= s.endedAt) {
+                // The key's next session opened before this end was recorded.
+                r = judge(hash, s, s.route, s.pendingOpen);
+            }
+            s.pendingOpen = NONE;
         }
+        if (r != null) {
+            meters.reconnect(r.route, r.previous, r.delay);
+        }
+    }
+
+    /** A session of {@code s} opened at {@code openedNanos} after its recorded end: a reconnect, or not if too late. */
+    private Reconnect judge(long hash, KeyState s, String route, long openedNanos) {
+        long d = Math.max(0, openedNanos - s.endedAt);
+        CloseCode previous = s.previous;
+        s.previous = null;
+        s.pendingOpen = NONE;
+        if (d > windowNanos) {
+            s.streak = 0;
+            s.lastDelay = -1;
+            leaveStorm(hash, s);
+            return null;
+        }
+        CodeStats stats = byPreviousCode.computeIfAbsent(previous.label(), c -> new CodeStats());
+        stats.reconnects++;
+        if (d >= 1_000_000_000L) {
+            stats.waitedOneSecond++;
+        }
+        boolean grew = s.lastDelay >= 0 && d >= s.lastDelay * GROWTH && d - s.lastDelay >= GROWTH_MIN_NANOS;
+        if (s.lastDelay >= 0) {
+            stats.withPreviousDelay++;
+            if (grew) {
+                stats.grew++;
+            }
+        }
+        if (!s.afterTrouble) {
+            s.streak = 0;
+            leaveStorm(hash, s);
+        } else if (s.streak == 0 || !grew) {
+            s.streak++;
+        } else {
+            s.streak = 1;
+            leaveStorm(hash, s);
+        }
+        s.remember(d, stormAfter);
+        s.lastDelay = d;
+        if (s.streak >= stormAfter) {
+            storms.put(hash, s);
+        }
+        return new Reconnect(route, previous, Duration.ofNanos(d));
+    }
+
+    private record Reconnect(String route, CloseCode previous, Duration delay) {
     }
 
     /** Client keys of {@code route} now in a reconnect storm. */
@@ -252,6 +281,8 @@ public final class ReconnectTracker {
         CloseCode previous;
         boolean afterTrouble;
         long lastDelay = -1;
+        /** When a session opened with no end to match yet; {@link #NONE} if none. */
+        long pendingOpen = NONE;
         int streak;
         /** The last delays in milliseconds, a ring; allocated at the first reconnect. */
         int[] delays;

@@ -159,7 +159,7 @@ class ReconnectTrackerTest {
     void shouldIgnoreSessionsWithoutAKey() {
         // Given sessions whose request lacked the configured header
         tracker.opened("r", null);
-        tracker.closed(null, event("r", 1006, Initiator.CLIENT));
+        tracker.closed(null, event("r", 1006, Initiator.CLIENT), nanos.get());
 
         // Then nothing is remembered
         assertEquals(0, tracker.size());
@@ -167,7 +167,7 @@ class ReconnectTrackerTest {
 
     private void end(String key, int code, Initiator initiator) {
         advance(Duration.ofSeconds(1));
-        tracker.closed(key, event("r", code, initiator));
+        tracker.closed(key, event("r", code, initiator), nanos.get());
     }
 
     private void advance(Duration d) {

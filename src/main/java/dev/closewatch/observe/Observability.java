@@ -13,6 +13,7 @@ import dev.closewatch.websocket.SessionListener;
 import dev.closewatch.websocket.Violation;
 import dev.closewatch.websocket.WebSocketSession;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -23,12 +24,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where session events end up: per-route meters, the close log line, the {@link OpenSessions}
- * table, and any registered close-event consumers (the demo's live table, the admin API's
+ * table, the reconnect tracker and top offenders (keyed by the session's
+ * {@link dev.closewatch.websocket.SessionFacts}), and any registered close-event consumers (the demo's live table, the admin API's
  * {@link RecentCloses} ring and event stream, tests).
  */
 public final class Observability {
 
     private static final Logger LOG = LoggerFactory.getLogger(Observability.class);
+
+    /** The window of {@link #topOffenders()}. */
+    public static final Duration TOP_WINDOW = Duration.ofMinutes(10);
 
     private final MeterRegistry registry;
     private final CloseLogger closeLogger;
@@ -46,9 +51,6 @@ public final class Observability {
         this.reconnects = new ReconnectTracker(new ReconnectConfig(null, null, null, null), reconnectMeters, System::nanoTime);
         this.topOffenders = new TopOffenders(TOP_WINDOW, System::nanoTime);
     }
-
-    /** The window of {@link #topOffenders()}. */
-    public static final java.time.Duration TOP_WINDOW = java.time.Duration.ofMinutes(10);
 
     /**
      * Applies {@code reconnect:}; a changed configuration starts a new, empty tracker (the meters

@@ -493,6 +493,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     private SessionFacts sessionFacts(HttpRequest request) {
         HttpHeaders headers = request.headers();
         String target = request.uri();
+        int scheme = target.startsWith("/") ? -1 : target.indexOf("://");
+        if (scheme >= 0) {
+            // absolute-form (RFC 9112 §3.2.2): the path starts after the authority
+            int slash = target.indexOf('/', scheme + 3);
+            target = slash < 0 ? "/" : target.substring(slash);
+        }
         int q = target.indexOf('?');
         String path = q < 0 ? target : target.substring(0, q);
         String query = q < 0 ? null : target.substring(q + 1);

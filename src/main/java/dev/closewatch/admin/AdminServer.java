@@ -5,9 +5,11 @@ import static java.util.Objects.requireNonNull;
 import dev.closewatch.admin.AdminExchange.Request;
 import dev.closewatch.admin.AdminExchange.Response;
 import dev.closewatch.admin.QueryParams.BadRequest;
+import dev.closewatch.catalog.Category;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.AdminConfig;
 import dev.closewatch.config.HostPort;
+import dev.closewatch.diagnose.top.TopOffenders;
 import dev.closewatch.observe.LogText;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.diagnose.SignatureDetector;
@@ -80,7 +82,9 @@ import org.slf4j.LoggerFactory;
  *       first, from a ring of {@code admin.recent_closes} (JSON);</li>
  *   <li>{@code GET /api/closes/stream} — each close event as it happens, as Server-Sent Events
  *       ({@code event: close}, {@code data:} the same JSON as one {@code /api/closes} item);</li>
- *   <li>{@code GET /api/codes} — the close-code catalog (JSON).</li>
+ *   <li>{@code GET /api/codes} — the close-code catalog (JSON);</li>
+ *   <li>{@code GET /api/reconnects} — reconnect storms now and reconnects by previous code (JSON);</li>
+ *   <li>{@code GET /api/top?by=&category=&limit=} — heavy hitters of session ends (JSON).</li>
  * </ul>
  *
  * <p>With {@code admin.token} set, every endpoint but {@code /healthz} answers 401 with a
@@ -133,7 +137,7 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final String REALM = "Bearer realm=\"closewatch admin\"";
     private static final String PATHS = "/metrics, /healthz, /readyz, POST /admin/drain, POST /admin/reload, "
-            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis";
+            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis, /api/reconnects, /api/top";
 
     private final AdminConfig config;
     private final PrometheusMeterRegistry registry;
@@ -385,6 +389,16 @@ public final class AdminServer implements AutoCloseable {
                         work(conn, request, this::diagnosis);
                     }
                 }
+                case "/api/reconnects" -> {
+                    if (allow(conn, request, "GET", "HEAD")) {
+                        work(conn, request, this::reconnects);
+                    }
+                }
+                case "/api/top" -> {
+                    if (allow(conn, request, "GET", "HEAD")) {
+                        work(conn, request, this::top);
+                    }
+                }
                 default -> conn.respond(request, Response.of(404, TEXT,
                         "not found: " + path + " (expected one of: " + PATHS + ")\n"));
             }
@@ -593,6 +607,29 @@ public final class AdminServer implements AutoCloseable {
             return Response.of(501, TEXT, "diagnosis: not running\n");
         }
         return Response.of(200, JSON, AdminJson.write(AdminJson.Diagnosis.of(detector)));
+    }
+
+    private Response reconnects(Request request) {
+        QueryParams.parse(request.target(), Set.of());
+        return Response.of(200, JSON, AdminJson.write(DiagnosisJson.Reconnects.of(observability.reconnects().snapshot())));
+    }
+
+    /** {@code by} one of client, network, user_agent, origin, path (default client); {@code category} a label or all. */
+    private Response top(Request request) {
+        QueryParams q = QueryParams.parse(request.target(), Set.of("by", "category", "limit"));
+        int limit = q.intIn("limit", 1, 100, 10);
+        TopOffenders.Dimension by;
+        Category category = null;
+        try {
+            by = TopOffenders.Dimension.fromLabel(q.get("by") == null ? "client" : q.get("by"));
+            String c = q.get("category");
+            if (c != null && !c.equals("all")) {
+                category = Category.fromLabel(c);
+            }
+        } catch (IllegalArgumentException e) {
+            throw new BadRequest(e.getMessage());
+        }
+        return Response.of(200, JSON, AdminJson.write(DiagnosisJson.Top.of(observability.topOffenders().top(by, category, limit))));
     }
 
     /** A close code 0-65535, or {@code invalid} for a malformed Close body. */

@@ -22,6 +22,7 @@ import java.util.List;
  * @param codes    the operator's own private close codes (4000–4999)
  * @param proxyProtocol  whether every client connection starts with a PROXY protocol v1 or v2
  *                       header (HAProxy's {@code send-proxy}); default false
+ * @param reconnect      client keys, reconnect window and storm threshold ({@code reconnect:})
  * @param trustedProxies CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}, or a single address) of
  *                       peers whose {@code X-Forwarded-*} headers are honoured; default none
  * @param diagnosis      timeout signatures: window, counts, tolerance
@@ -39,7 +40,8 @@ public record CloseWatchConfig(
         List<CustomCodeConfig> codes,
         Boolean proxyProtocol,
         List<String> trustedProxies,
-        DiagnosisConfig diagnosis) {
+        DiagnosisConfig diagnosis,
+        ReconnectConfig reconnect) {
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
 
@@ -56,6 +58,7 @@ public record CloseWatchConfig(
         proxyProtocol = proxyProtocol != null && proxyProtocol;
         trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
         diagnosis = diagnosis == null ? DiagnosisConfig.defaults() : diagnosis;
+        reconnect = reconnect == null ? new ReconnectConfig(null, null, null, null) : reconnect;
     }
 
     /** A configuration with the default diagnosis settings. */
@@ -64,7 +67,7 @@ public record CloseWatchConfig(
                             List<RouteConfig> routes, LogConfig log, List<CustomCodeConfig> codes,
                             Boolean proxyProtocol, List<String> trustedProxies) {
         this(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies,
-                null);
+                null, null);
     }
 
     /** A configuration without PROXY protocol and trusted proxies. */
@@ -230,6 +233,7 @@ public record CloseWatchConfig(
             check(errors, "trusted_proxies[" + i + "]", () -> Cidr.parse(block));
         }
         diagnosis.validate(errors);
+        reconnect.validate(errors);
         return errors;
     }
 
@@ -247,9 +251,14 @@ public record CloseWatchConfig(
         }
     }
 
+    /** A copy with these {@code reconnect:} settings. */
+    public CloseWatchConfig withReconnect(ReconnectConfig reconnect) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+    }
+
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy whose admin server listens on {@code adminListen}. */
@@ -259,7 +268,7 @@ public record CloseWatchConfig(
 
     /** A copy with other admin settings. */
     public CloseWatchConfig withAdminConfig(AdminConfig admin) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with one route, {@code default}, for every path, to {@code upstreamUri}. */
@@ -269,56 +278,56 @@ public record CloseWatchConfig(
 
     /** A copy with these routes. */
     public CloseWatchConfig withRoutes(List<RouteConfig> routes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with other upstream settings. */
     public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig upstream) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with other limits. */
     public CloseWatchConfig withLimits(LimitsConfig limits) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with other keepalive settings. */
     public CloseWatchConfig withKeepalive(KeepaliveConfig keepalive) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with other drain settings. */
     public CloseWatchConfig withDrain(DrainConfig drain) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with client-leg TLS. */
     public CloseWatchConfig withTls(TlsConfig tls) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with another close-log setting. */
     public CloseWatchConfig withLog(LogConfig log) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy that expects (or not) a PROXY protocol header on every client connection. */
     public CloseWatchConfig withProxyProtocol(boolean proxyProtocol) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy honouring {@code X-Forwarded-*} from these CIDR blocks. */
     public CloseWatchConfig withTrustedProxies(List<String> trustedProxies) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with other diagnosis settings. */
     public CloseWatchConfig withDiagnosis(DiagnosisConfig diagnosis) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 
     /** A copy with these custom close codes. */
     public CloseWatchConfig withCodes(List<CustomCodeConfig> codes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
     }
 }

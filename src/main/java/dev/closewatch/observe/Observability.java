@@ -2,12 +2,18 @@ package dev.closewatch.observe;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.closewatch.config.ReconnectConfig;
+import dev.closewatch.diagnose.reconnect.ReconnectMeters;
+import dev.closewatch.diagnose.reconnect.ReconnectTracker;
+import dev.closewatch.diagnose.top.TopOffenders;
 import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Direction;
+import dev.closewatch.websocket.SessionFacts;
 import dev.closewatch.websocket.SessionListener;
 import dev.closewatch.websocket.Violation;
 import dev.closewatch.websocket.WebSocketSession;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,22 +24,52 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Where session events end up: per-route meters, the close log line, the {@link OpenSessions}
- * table, and any registered close-event consumers (the demo's live table, the admin API's
+ * table, the reconnect tracker and top offenders (keyed by the session's
+ * {@link dev.closewatch.websocket.SessionFacts}), and any registered close-event consumers (the demo's live table, the admin API's
  * {@link RecentCloses} ring and event stream, tests).
  */
 public final class Observability {
 
     private static final Logger LOG = LoggerFactory.getLogger(Observability.class);
 
+    /** The window of {@link #topOffenders()}. */
+    public static final Duration TOP_WINDOW = Duration.ofMinutes(10);
+
     private final MeterRegistry registry;
     private final CloseLogger closeLogger;
     private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final List<Consumer<CloseEvent>> closeConsumers = new CopyOnWriteArrayList<>();
     private final OpenSessions openSessions = new OpenSessions();
+    private final ReconnectMeters reconnectMeters;
+    private volatile ReconnectTracker reconnects;
+    private final TopOffenders topOffenders;
 
     public Observability(MeterRegistry registry, CloseLogger closeLogger) {
         this.registry = requireNonNull(registry, "registry");
         this.closeLogger = requireNonNull(closeLogger, "closeLogger");
+        this.reconnectMeters = new ReconnectMeters(registry);
+        this.reconnects = new ReconnectTracker(new ReconnectConfig(null, null, null, null), reconnectMeters, System::nanoTime);
+        this.topOffenders = new TopOffenders(TOP_WINDOW, System::nanoTime);
+    }
+
+    /**
+     * Applies {@code reconnect:}; a changed configuration starts a new, empty tracker (the meters
+     * carry on).
+     */
+    public synchronized void configureDiagnosis(ReconnectConfig config) {
+        if (!reconnects.config().equals(requireNonNull(config, "config"))) {
+            reconnects = new ReconnectTracker(config, reconnectMeters, System::nanoTime);
+        }
+    }
+
+    /** Reconnect delays and storms per client key ({@code GET /api/reconnects}). */
+    public ReconnectTracker reconnects() {
+        return reconnects;
+    }
+
+    /** Heavy hitters of session ends ({@code GET /api/top}). */
+    public TopOffenders topOffenders() {
+        return topOffenders;
     }
 
     /**
@@ -96,6 +132,7 @@ public final class Observability {
             public void onOpen(WebSocketSession session) {
                 meters.sessionOpened();
                 openSessions.opened(session);
+                reconnects.opened(route, session.facts().clientKey());
             }
 
             @Override
@@ -105,6 +142,17 @@ public final class Observability {
 
             @Override
             public void onClose(CloseEvent event) {
+                closed(SessionFacts.NONE, System.nanoTime(), event);
+            }
+
+            @Override
+            public void onClose(WebSocketSession session, CloseEvent event) {
+                closed(session.facts(), session.clientClosedNanos(), event);
+            }
+
+            private void closed(SessionFacts facts, long clientClosedNanos, CloseEvent event) {
+                reconnects.closed(facts.clientKey(), event, clientClosedNanos);
+                topOffenders.record(facts, event.classification().category());
                 meters.sessionClosed(event.classification(), event.initiator(), event.cause().label(), event.duration(),
                         event.closeHandshakeDuration(), event.closeFrameSeen() && !event.clean());
                 openSessions.closed(event);

@@ -153,7 +153,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         route.meters().upstream(configured.label()).sessionOpened();
         WebSocketSession session = new WebSocketSession(client.id().asShortText(), route.name(),
                 frontend.clientAddress(), address(upstream.remoteAddress()),
-                route.catalog(), route.listener(), System::nanoTime);
+                route.catalog(), route.listener(), System::nanoTime, frontend.sessionFacts());
         session.negotiatedExtensions(extensions);
         SessionControl control = new SessionControl(session, client, upstream, settings);
         long maxFrame = settings.limits().maxFrameSize();

@@ -7,6 +7,7 @@ import dev.closewatch.observe.UpstreamFailure;
 import dev.closewatch.websocket.Cause;
 import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Initiator;
+import dev.closewatch.websocket.SessionFacts;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.CompositeByteBuf;
 import io.netty.buffer.Unpooled;
@@ -120,6 +121,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      * ({@link ClientAddress}), or, from a trusted proxy, the client its {@code X-Forwarded-For} names.
      */
     private String clientAddress;
+    /** {@link #clientAddress} without port. */
+    private String clientIp;
+    /** What the WebSocket upgrade in flight says about its client, for the session it opens. */
+    private SessionFacts sessionFacts = SessionFacts.NONE;
     private boolean connecting;
     private boolean counted;
     private boolean overLimit;
@@ -400,6 +405,9 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             request.setProtocolVersion(HttpVersion.HTTP_1_1);
         }
         addForwardedHeaders(headers);
+        if (upgrade) {
+            sessionFacts = sessionFacts(request);
+        }
         if (backend == null && !connecting) {
             connect(route.upstreams().candidates(), 0);
         }
@@ -468,6 +476,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         boolean trusted = peerIp != null && settings.trustedProxies().trusts(peerIp);
         List<String> chain = trusted ? TrustedProxies.elements(headers.getAll(X_FORWARDED_FOR)) : List.of();
         clientAddress = chain.isEmpty() ? ClientAddress.of(client) : settings.trustedProxies().client(chain, peerIp);
+        clientIp = chain.isEmpty() ? ip : clientAddress;
         if (!trusted) {
             // RFC 7239's Forwarded says the same as X-Forwarded-*, and is as easy to make up.
             headers.remove(FORWARDED);
@@ -484,6 +493,28 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         } else {
             headers.remove(X_FORWARDED_HOST);
         }
+    }
+
+    /** Facts of an upgrade request: client key, address, {@code User-Agent}, {@code Origin}, path without query. */
+    private SessionFacts sessionFacts(HttpRequest request) {
+        HttpHeaders headers = request.headers();
+        String target = request.uri();
+        int scheme = target.startsWith("/") ? -1 : target.indexOf("://");
+        if (scheme >= 0) {
+            // absolute-form (RFC 9112 §3.2.2): the path starts after the authority
+            int slash = target.indexOf('/', scheme + 3);
+            target = slash < 0 ? "/" : target.substring(slash);
+        }
+        int q = target.indexOf('?');
+        String path = q < 0 ? target : target.substring(0, q);
+        String query = q < 0 ? null : target.substring(q + 1);
+        String key = settings.keySource().extract(clientIp, headers::get, query);
+        return new SessionFacts(key, clientIp, headers.get(HttpHeaderNames.USER_AGENT), headers.get(HttpHeaderNames.ORIGIN), path);
+    }
+
+    /** What the last WebSocket upgrade request said about its client. */
+    SessionFacts sessionFacts() {
+        return sessionFacts;
     }
 
     /** The {@code client} field: the current request's client, or the connection's peer before any request. */

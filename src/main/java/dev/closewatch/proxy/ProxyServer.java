@@ -128,7 +128,8 @@ public final class ProxyServer implements AutoCloseable {
                 ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
                 UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()),
                 new DrainMeters(observability.registry()), config.proxyProtocol(),
-                TrustedProxies.parse(config.trustedProxies()));
+                TrustedProxies.parse(config.trustedProxies()), config.reconnect().keySource());
+        observability.configureDiagnosis(config.reconnect());
         AtomicReference<ProxySettings> live = new AtomicReference<>(settings);
         AtomicReference<SslContext> liveServerTls = new AtomicReference<>(serverTls);
         TlsReloader tlsReloader = new TlsReloader(new TlsMeters(observability.registry(), Clock.systemUTC()),

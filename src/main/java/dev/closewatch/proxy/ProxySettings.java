@@ -1,6 +1,7 @@
 package dev.closewatch.proxy;
 
 import dev.closewatch.catalog.CloseCatalog;
+import dev.closewatch.config.ClientKeySource;
 import dev.closewatch.config.DrainConfig;
 import dev.closewatch.config.KeepaliveConfig;
 import dev.closewatch.config.LimitsConfig;
@@ -35,13 +36,14 @@ import java.util.concurrent.atomic.AtomicInteger;
  * @param drainMeters     the drain's phase gauge and its drained/cut session counters
  * @param proxyProtocol   every client connection starts with a PROXY protocol v1 or v2 header
  * @param trustedProxies  peers whose {@code X-Forwarded-*} headers are believed
+ * @param keySource       where a session's reconnect key comes from ({@code reconnect.key}; not reloaded)
  */
 record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, Duration connectTimeout,
                      Duration responseTimeout, LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
                      SslContext upstreamTls, RequestRejections rejections, Set<SessionControl> sessions,
                      AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
                      UpstreamConnector connector, DrainMeters drainMeters, boolean proxyProtocol,
-                     TrustedProxies trustedProxies) {
+                     TrustedProxies trustedProxies, ClientKeySource keySource) {
 
     /**
      * These settings with a reloaded configuration's parts, for connections accepted from now on;
@@ -53,14 +55,14 @@ record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, D
                                UpstreamConnector connector, boolean proxyProtocol, TrustedProxies trustedProxies) {
         return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
                 upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters,
-                proxyProtocol, trustedProxies);
+                proxyProtocol, trustedProxies, keySource);
     }
 
     /** These settings with another upstream TLS context (its CA file changed on disk). */
     ProxySettings withUpstreamTls(SslContext upstreamTls) {
         return new ProxySettings(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain,
                 upstreamTls, rejections, sessions, connections, draining, resolver, connector, drainMeters,
-                proxyProtocol, trustedProxies);
+                proxyProtocol, trustedProxies, keySource);
     }
 
     /** Settings without PROXY protocol and without trusted proxies. */
@@ -70,6 +72,7 @@ record ProxySettings(Transport transport, CloseCatalog catalog, Routes routes, D
                   AtomicInteger connections, AtomicBoolean draining, AddressResolverGroup<InetSocketAddress> resolver,
                   UpstreamConnector connector, DrainMeters drainMeters) {
         this(transport, catalog, routes, connectTimeout, responseTimeout, limits, keepalive, drain, upstreamTls,
-                rejections, sessions, connections, draining, resolver, connector, drainMeters, false, TrustedProxies.NONE);
+                rejections, sessions, connections, draining, resolver, connector, drainMeters, false, TrustedProxies.NONE,
+                ClientKeySource.ADDRESS);
     }
 }

@@ -16,6 +16,14 @@ public interface SessionListener {
     void onClose(CloseEvent event);
 
     /**
+     * The session ended; called exactly once per session, with the session (for its
+     * {@link WebSocketSession#facts()}). By default {@link #onClose(CloseEvent)}.
+     */
+    default void onClose(WebSocketSession session, CloseEvent event) {
+        onClose(event);
+    }
+
+    /**
      * A would-be session failed before it opened — a TLS handshake failed on either leg (status
      * code 1015): counted and logged like a session end, but no session was ever active.
      */

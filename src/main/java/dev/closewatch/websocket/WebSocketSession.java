@@ -39,6 +39,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private final long openedNanos;
     private final FrameObserver clientToUpstream;
     private final FrameObserver upstreamToClient;
+    private final SessionFacts facts;
 
     private State state = State.OPEN;
     private int closeCode;
@@ -59,6 +60,7 @@ public final class WebSocketSession implements FrameObserver.Listener {
     private Cause upstreamTransportCause;
     private Initiator firstTransportClosed;
     private boolean clientClosed;
+    private long clientClosedNanos;
     private boolean upstreamClosed;
     private boolean ended;
     private String extensions;
@@ -73,6 +75,17 @@ public final class WebSocketSession implements FrameObserver.Listener {
      */
     public WebSocketSession(String id, String route, String client, String upstream, CloseCatalog catalog,
                             SessionListener listener, LongSupplier nanoClock) {
+        this(id, route, client, upstream, catalog, listener, nanoClock, SessionFacts.NONE);
+    }
+
+    /**
+     * Opens a session whose opening handshake said {@code facts} about the client.
+     *
+     * @param nanoClock monotonic clock in nanoseconds ({@code System::nanoTime} outside tests)
+     */
+    public WebSocketSession(String id, String route, String client, String upstream, CloseCatalog catalog,
+                            SessionListener listener, LongSupplier nanoClock, SessionFacts facts) {
+        this.facts = requireNonNull(facts, "facts");
         this.id = requireNonNull(id, "id");
         this.route = requireNonNull(route, "route");
         this.client = requireNonNull(client, "client");
@@ -104,6 +117,19 @@ public final class WebSocketSession implements FrameObserver.Listener {
     /** The 101's {@code Sec-WebSocket-Extensions} value, or null. */
     public String negotiatedExtensions() {
         return extensions;
+    }
+
+    /**
+     * When the client's TCP connection ended, on the session's nano clock; the current time before
+     * it ended. The client's view of the session's end, which a reconnect is measured from.
+     */
+    public long clientClosedNanos() {
+        return clientClosed ? clientClosedNanos : nanoClock.getAsLong();
+    }
+
+    /** What the opening handshake said about the client. */
+    public SessionFacts facts() {
+        return facts;
     }
 
     /** The observer for frames travelling {@code direction}. */
@@ -244,13 +270,16 @@ public final class WebSocketSession implements FrameObserver.Listener {
             firstTransportClosed = side;
         }
         if (side == Initiator.CLIENT) {
+            if (!clientClosed) {
+                clientClosedNanos = nanoClock.getAsLong();
+            }
             clientClosed = true;
         } else {
             upstreamClosed = true;
         }
         if (clientClosed && upstreamClosed && !ended) {
             ended = true;
-            listener.onClose(closeEvent());
+            listener.onClose(this, closeEvent());
         }
     }
 

@@ -86,8 +86,8 @@ class ConfigLoaderTest {
         ConfigException e = failing("routes:\n  - {name: a, upstream: 'ws://h:1'}\nzzzzzz: 1\n");
 
         // Then
-        assertEquals(List.of("line 3: zzzzzz: unknown key (expected one of: admin, codes, drain, keepalive, limits, listen, "
-                + "log, proxy_protocol, routes, tls, trusted_proxies, upstream)"), e.errors());
+        assertEquals(List.of("line 3: zzzzzz: unknown key (expected one of: admin, codes, diagnosis, drain, keepalive, "
+                + "limits, listen, log, proxy_protocol, reconnect, routes, tls, trusted_proxies, upstream)"), e.errors());
     }
 
     @Test

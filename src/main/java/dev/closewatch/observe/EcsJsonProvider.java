@@ -17,7 +17,8 @@ import org.slf4j.event.KeyValuePair;
  * logstash-logback-encoder's composite JSON encoder (config/logback-json.xml); the standard
  * fields ({@code @timestamp}, {@code log.level}, {@code message}, ...) come from its own
  * providers. Field names are dotted top-level keys, as Elastic's ecs-logging libraries write
- * them (Filebeat: {@code expand_keys}). Every line gets {@code ecs.version}, {@code event.kind}
+ * them (Filebeat: {@code expand_keys}). Every line gets {@code ecs.version}, {@code service.name}
+ * ({@link #setServiceName}, default {@code closewatch}), {@code event.kind}
  * ("event") and {@code event.dataset} ({@code closewatch.close} for the close logger,
  * {@code closewatch.log} otherwise).
  *
@@ -49,9 +50,17 @@ public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
             "websocket.open", List.of(List.of("network", "session"), List.of("start")),
             "websocket.upgrade.refused", List.of(List.of("network"), List.of("denied")));
 
+    private String serviceName = "closewatch";
+
+    /** {@code service.name} on every line; {@code closewatch} unless set (Logback: {@code <serviceName>}). */
+    public void setServiceName(String serviceName) {
+        this.serviceName = serviceName;
+    }
+
     @Override
     public void writeTo(JsonGenerator generator, ILoggingEvent line) throws IOException {
         generator.writeStringField("ecs.version", ECS_VERSION);
+        generator.writeStringField("service.name", serviceName);
         generator.writeStringField("event.kind", "event");
         generator.writeStringField("event.dataset",
                 CloseLogger.LOGGER.equals(line.getLoggerName()) ? "closewatch.close" : "closewatch.log");

@@ -14,6 +14,7 @@ import org.slf4j.Marker;
  * rendering the line's key-value pairs. Plain patterns do not print markers. A leaf marker: it
  * has no references.
  */
+@SuppressWarnings("deprecation") // SLF4J 2 deprecates Marker's reference methods; the interface still requires them
 public final class CloseEventMarker implements Marker {
 
     /** The marker's name. */

@@ -34,7 +34,8 @@ import org.slf4j.event.KeyValuePair;
  *
  * <p>Any other line's SLF4J key-value pairs map by key: {@code event} to {@code event.action},
  * {@code client} ({@code host:port}) to {@code client.*}, a numeric {@code status} to
- * {@code http.response.status_code}, every other key {@code k} to {@code closewatch.k}, a JSON
+ * {@code http.response.status_code}, {@code method} to {@code http.request.method}, {@code target}
+ * to {@code url.original}, every other key {@code k} to {@code closewatch.k}, a JSON
  * number or boolean when the value is one, else a string. docs/logging.md has the table.
  */
 public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
@@ -127,6 +128,8 @@ public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
                         writeValue(g, NAMESPACE + "status", p.value);
                     }
                 }
+                case "method" -> g.writeStringField("http.request.method", p.value.toString());
+                case "target" -> g.writeStringField("url.original", p.value.toString());
                 default -> writeValue(g, NAMESPACE + p.key, p.value);
             }
         }

@@ -244,6 +244,33 @@ class EcsJsonLogTest {
     }
 
     @Test
+    void shouldMapARejectedRequestsKeyValuePairsToEcsFields() throws Exception {
+        // Given the key-value pairs of an http.request.rejected line, as FrontendHandler writes them
+        ch.qos.logback.classic.Logger frontend = jsonContext.getLogger("dev.closewatch.proxy.FrontendHandler");
+        ch.qos.logback.classic.spi.LoggingEvent line = new ch.qos.logback.classic.spi.LoggingEvent(
+                getClass().getName(), frontend, ch.qos.logback.classic.Level.INFO, "rejected request", null, null);
+        for (Object[] kv : new Object[][] {{"event", "http.request.rejected"}, {"connection", "5bb52737"},
+                {"client", "[2001:db8::1]:443"}, {"status", 431}, {"reason", "header_too_large"}, {"method", "GET"},
+                {"target", "/chat?x=1"}, {"detail", "head over 8192 bytes"}}) {
+            line.addKeyValuePair(new org.slf4j.event.KeyValuePair((String) kv[0], kv[1]));
+        }
+        // When it is encoded
+        ObjectNode o = json(line);
+        // Then every field conforms, each where ECS puts it
+        assertEquals(List.of(), schema.validate(o), o.toString());
+        assertEquals("http.request.rejected", o.get("event.action").asText());
+        assertEquals(431, o.get("http.response.status_code").asInt());
+        assertEquals("GET", o.get("http.request.method").asText());
+        assertEquals("/chat?x=1", o.get("url.original").asText());
+        assertEquals("2001:db8::1", o.get("client.ip").asText());
+        assertEquals(443, o.get("client.port").asInt());
+        assertEquals("header_too_large", o.get("closewatch.reason").asText());
+        assertEquals("head over 8192 bytes", o.get("closewatch.detail").asText());
+        assertEquals("closewatch.log", o.get("event.dataset").asText());
+        assertFalse(o.has("event.category"), o.toString());
+    }
+
+    @Test
     void shouldFailTheSchemaCheckOnAWrongTypeAnUnknownFieldAndTheOldShape() throws Exception {
         // Given a conforming close line
         ObjectNode good = (ObjectNode) JSON.readTree("""

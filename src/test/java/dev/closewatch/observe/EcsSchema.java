@@ -12,7 +12,6 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -40,8 +39,7 @@ final class EcsSchema {
 
     private EcsSchema(JsonNode flat, String customPrefix) {
         this.customPrefix = customPrefix;
-        for (Iterator<Map.Entry<String, JsonNode>> it = flat.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : flat.properties()) {
             JsonNode def = e.getValue();
             boolean array = false;
             for (JsonNode n : def.path("normalize")) {
@@ -88,8 +86,7 @@ final class EcsSchema {
     }
 
     private static void flatten(String prefix, JsonNode node, Map<String, JsonNode> out) {
-        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : node.properties()) {
             String name = prefix + e.getKey();
             if (e.getValue().isObject()) {
                 flatten(name + ".", e.getValue(), out);

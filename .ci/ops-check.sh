@@ -14,7 +14,9 @@
 #      second by Prometheus, which evaluates the real rules with shortened windows
 #      (.ci/ops/fast-rules.mjs): the spike alert must stay quiet, then fire after the storm;
 #      every dashboard query must return data; every metric it names must be in the scrape;
-#      the demo's JSON log lines (config/logback-json.xml) must carry the close-line fields.
+#      the demo's JSON log lines (config/logback-json.xml): every field an Elastic Common Schema
+#      field of its type (the official definitions in .ci/ecs/ecs_flat.yml) or closewatch.*,
+#      and the close lines carry their fields, typed.
 # Binds 127.0.0.1 only (free ports), stops every process it starts, prints a PASS/FAIL summary
 # and exits non-zero on any failure.
 set -uo pipefail
@@ -98,6 +100,8 @@ step "dashboard types (@grafana/schema 10.4, TypeScript)" node .ci/ops/typecheck
 step "docker-compose.yml and Grafana provisioning" node .ci/ops/check-compose.mjs
 step "promtool check config (compose Prometheus)" promtool check config grafana/prometheus/prometheus.yml
 step "dockerfilelint Dockerfile" .ci/ops/node_modules/.bin/dockerfilelint Dockerfile
+step "JSON log schema check (ECS, .ci/ecs/ecs_flat.yml) catches a wrong type, a wrong value, an unknown field" \
+  node .ci/ops/check-json-logs.mjs --self-test
 
 # ── the live proof ───────────────────────────────────────────────────────────────────────────
 # Timeline (seconds from the demo's start): Prometheus scrapes and evaluates every second; the
@@ -152,7 +156,7 @@ EOF
   echo "── metric names in the dashboard vs. the proxy's real /metrics"
   node .ci/ops/check-dashboard.mjs --metrics "$WORK/scrape.txt" || ok=1
   echo
-  echo "── JSON log lines of the demo (config/logback-json.xml)"
+  echo "── JSON log lines of the demo (config/logback-json.xml) against ECS (.ci/ecs/ecs_flat.yml)"
   node .ci/ops/check-json-logs.mjs "$WORK/demo.log" || ok=1
   if [ $ok -ne 0 ]; then
     echo "--- prometheus log (tail)"; tail -20 "$WORK/prometheus.log"

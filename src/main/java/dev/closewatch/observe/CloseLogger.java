@@ -26,7 +26,9 @@ import org.slf4j.event.Level;
  *
  * <p>Level by severity: normal ends at the configured level (DEBUG by default), client-side
  * errors INFO, abnormal ends WARN, server-side errors ERROR. The reason is escaped with
- * {@link LogText#escape(String)} so it can never break the line.
+ * {@link LogText#escape(String)} so it can never break the line. The line also carries a
+ * {@link CloseEventMarker}: the JSON encoder ({@link EcsJsonProvider}, config/logback-json.xml)
+ * writes the Elastic Common Schema fields from the event itself, typed and escaped once (by JSON).
  *
  * <p>Under a storm, lines are rate-limited per category by a {@link CloseLogRateLimiter}; what it
  * suppresses is reported by {@link #flushSuppressed()} as one line per category on the same
@@ -185,6 +187,7 @@ public final class CloseLogger implements AutoCloseable {
             return;
         }
         log.atLevel(level)
+                .addMarker(new CloseEventMarker(event))
                 .addKeyValue("event", EVENT_CLOSE)
                 .addKeyValue("session", event.sessionId())
                 .addKeyValue("route", event.route())

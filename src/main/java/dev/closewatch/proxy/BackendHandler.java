@@ -101,6 +101,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                     // The refused upgrade's connection closes after this response (its decoder is gone).
                     response.headers().set(HttpHeaderNames.CONNECTION, HttpHeaderValues.CLOSE);
                     frontend.upgradeRefused(status);
+                    // No session opens, so no close line: this is the only line a refused upgrade (401, 403...) gets.
+                    LOG.atInfo().addKeyValue("event", "websocket.upgrade.refused")
+                            .addKeyValue("connection", client.id().asShortText())
+                            .addKeyValue("route", frontend.route().name()).addKeyValue("client", frontend.clientAddress())
+                            .addKeyValue("upstream", address(ctx.channel().remoteAddress())).addKeyValue("status", status)
+                            .log("WebSocket upgrade refused by the upstream: {}", status);
                 }
             }
         }

@@ -77,12 +77,16 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
                 return;
             }
             if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
-                if (!frontend.upgradeRequest() || !response.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)) {
+                if (!frontend.upgradeRequest() || !response.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)
+                        || !FrontendHandler.isWebSocketUpgrade(response.headers())) {
                     // Only a WebSocket upgrade request may be answered 101, and RFC 6455 §4.2.2 requires
-                    // Sec-WebSocket-Accept (without it Netty would read the connection as a body).
+                    // Upgrade: websocket, Connection: Upgrade and Sec-WebSocket-Accept; a client must fail
+                    // any other 101 (§4.1), and without them Netty would read the connection as HTTP.
                     ReferenceCountUtil.release(obj);
-                    frontend.invalidResponse(frontend.upgradeRequest() ? "101 without Sec-WebSocket-Accept"
-                            : "101 to a request that is not a WebSocket upgrade");
+                    frontend.invalidResponse(!frontend.upgradeRequest() ? "101 to a request that is not a WebSocket upgrade"
+                            : !FrontendHandler.isWebSocketUpgrade(response.headers())
+                            ? "101 without Upgrade: websocket and Connection: Upgrade"
+                            : "101 without Sec-WebSocket-Accept");
                     return;
                 }
                 frontend.responseStarted();

@@ -300,6 +300,32 @@ class FrontendHandlerTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {
+            "Upgrade: websockHTTP/1.0ection: Upgrade\r\n",
+            "Connection: Upgrade\r\n",
+            "Upgrade: websocket\r\n",
+            "Upgrade: h2c\r\nConnection: Upgrade\r\n",
+    })
+    void shouldAnswer502ToA101ThatIsNoWebSocketHandshakeResponse(String headers) {
+        // Given an upgrade request that went upstream
+        EmbeddedChannel ch = channel("/");
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        EmbeddedChannel up = upstreams.get(0);
+        drain(up);
+        // When the upstream answers 101 without Upgrade: websocket and Connection: Upgrade (RFC 6455 §4.2.2)
+        up.writeInbound(Unpooled.copiedBuffer("HTTP/1.1 101 Switching Protocols\r\n" + headers
+                + "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n\u0081\u0005Hello", StandardCharsets.ISO_8859_1));
+        // Then no session opens and the client gets 502, never the 101 or the frame behind it
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 502 Bad Gateway\r\n"), response);
+        assertFalse(response.contains("Hello"), response);
+        Counter failures = registry.find("closewatch.upstream.connect.failures").tag("cause", "invalid_response").counter();
+        assertEquals(1.0, failures == null ? 0 : failures.count());
+        assertFalse(ch.finish());
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"HTtP/1.1", "http/1.1", "Http/1.0"})
     void shouldAnswer400ToAVersionNotWrittenInCapitals(String version) {
         // Given

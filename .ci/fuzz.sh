@@ -11,6 +11,11 @@
 #   FUZZ_TARGETS="…"  Class#method list, to fuzz fewer
 #   FUZZ_IGNORE=item1,item2  HttpEdgeFuzzTest property groups not checked (see its Javadoc): to
 #                     look for other defects while known ones are open; empty in CI
+#   FUZZ_NEW_FINDINGS=fail|report  what a finding on a NEW input does (default fail). With report
+#                     (as CI runs it) the new input is printed and kept in target/fuzz/new-findings/,
+#                     and the target's committed corpus is replayed alone: the run fails only if
+#                     that replay fails. The exploration differs on every run; the corpus replay
+#                     is what gates a change, and a reported input joins the corpus with its fix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,6 +25,7 @@ out=target/fuzz
 mkdir -p "$out"
 
 failed=()
+reported=()
 summary=()
 for target in $targets; do
   class="${target%%#*}"
@@ -45,17 +51,38 @@ for target in $targets; do
   after=$(ls "$inputs" 2>/dev/null | grep -c '^crash-' || true)
   line="${class##*.}#$method: ${execs:-?} execs in ${took}s, corpus ${corpus:-?} (inputs/bytes), coverage ${cov:-?} edges"
   if [ "$rc" -ne 0 ] || [ "$after" -gt "$before" ]; then
-    line="$line — FAILED (exit $rc)"
-    failed+=("$target")
     echo "fuzz: $target failed; end of $log:"
     grep -avE '^INFO:' "$log" | grep -aE 'FuzzTestFinding|Error|Exception|client sent|upstream sent|received:' | head -40 || true
     ls "$inputs" 2>/dev/null | grep '^crash-' | sed "s|^|fuzz: finding: $inputs/|" || true
+    replayed=fail
+    if [ "$after" -gt "$before" ] && [ "${FUZZ_NEW_FINDINGS:-fail}" = report ]; then
+      mkdir -p "$out/new-findings"
+      for f in $(ls "$inputs" | grep '^crash-'); do
+        echo "fuzz: new finding $f (base64): $(base64 -w0 "$inputs/$f")"
+        mv "$inputs/$f" "$out/new-findings/"
+      done
+      # The committed corpus alone, as ./mvnw verify runs it: does anything known fail?
+      if ./mvnw -q -B test -Dtest="$target" -Dsurefire.failIfNoSpecifiedTests=false \
+          -Dclosewatch.test.log=OFF >"$log.replay" 2>&1; then
+        replayed=pass
+      fi
+    fi
+    if [ "$replayed" = pass ]; then
+      line="$line — NEW FINDING reported (corpus replay passes; FUZZ_NEW_FINDINGS=report)"
+      reported+=("$target")
+    else
+      line="$line — FAILED (exit $rc)"
+      failed+=("$target")
+    fi
   fi
   summary+=("$line")
 done
 
 echo "fuzz summary:"
 printf '  %s\n' "${summary[@]}"
+if [ ${#reported[@]} -gt 0 ]; then
+  echo "fuzz: NEW FINDINGS in ${reported[*]}: inputs above and in $out/new-findings/; add them to the corpus with the fix" >&2
+fi
 if [ ${#failed[@]} -gt 0 ]; then
   echo "fuzz: findings in: ${failed[*]}" >&2
   exit 1

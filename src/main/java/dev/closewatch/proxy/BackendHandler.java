@@ -12,6 +12,7 @@ import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpContent;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
+import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
@@ -78,14 +79,14 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
             }
             if (status == HttpResponseStatus.SWITCHING_PROTOCOLS.code()) {
                 if (!frontend.upgradeRequest() || !response.headers().contains(HttpHeaderNames.SEC_WEBSOCKET_ACCEPT)
-                        || !FrontendHandler.isWebSocketUpgrade(response.headers())) {
+                        || !isWebSocketHandshakeResponse(response.headers())) {
                     // Only a WebSocket upgrade request may be answered 101, and RFC 6455 §4.2.2 requires
                     // Upgrade: websocket, Connection: Upgrade and Sec-WebSocket-Accept; a client must fail
                     // any other 101 (§4.1), and without them Netty would read the connection as HTTP.
                     ReferenceCountUtil.release(obj);
                     frontend.invalidResponse(!frontend.upgradeRequest() ? "101 to a request that is not a WebSocket upgrade"
-                            : !FrontendHandler.isWebSocketUpgrade(response.headers())
-                            ? "101 without Upgrade: websocket and Connection: Upgrade"
+                            : !isWebSocketHandshakeResponse(response.headers())
+                            ? "101 without exactly one Upgrade: websocket and a Connection: Upgrade"
                             : "101 without Sec-WebSocket-Accept");
                     return;
                 }
@@ -127,6 +128,18 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (msg instanceof HttpContent && !client.isWritable()) {
             ctx.channel().config().setAutoRead(false);
         }
+    }
+
+    /**
+     * Whether a 101's headers complete a WebSocket opening handshake (RFC 6455 §4.1, client step 2
+     * and 3; §4.2.2): exactly one {@code Upgrade} header, an ASCII case-insensitive
+     * {@code websocket}, and {@code Connection} with the {@code Upgrade} token. A client fails any
+     * other 101, and an HTTP/1.1 parser (Netty's among them) goes on reading HTTP after it.
+     */
+    static boolean isWebSocketHandshakeResponse(HttpHeaders headers) {
+        List<String> upgrade = headers.getAll(HttpHeaderNames.UPGRADE);
+        return upgrade.size() == 1 && upgrade.get(0).trim().equalsIgnoreCase("websocket")
+                && headers.containsValue(HttpHeaderNames.CONNECTION, HttpHeaderValues.UPGRADE, true);
     }
 
     /**

@@ -305,6 +305,8 @@ class FrontendHandlerTest {
             "Connection: Upgrade\r\n",
             "Upgrade: websocket\r\n",
             "Upgrade: h2c\r\nConnection: Upgrade\r\n",
+            "Upgrade: websHTTP/1.1x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n",
+            "Upgrade: websocket, h2c\r\nConnection: Upgrade\r\n",
     })
     void shouldAnswer502ToA101ThatIsNoWebSocketHandshakeResponse(String headers) {
         // Given an upgrade request that went upstream

@@ -56,8 +56,7 @@ public final class ReconnectTracker {
     private final long windowNanos;
     private final int stormAfter;
     private final byte[] salt = new byte[16];
-    /** One digest per event loop: the key is hashed before the tracker's lock is taken. */
-    private final ThreadLocal<MessageDigest> sha256 = ThreadLocal.withInitial(ReconnectTracker::newSha256);
+    private final MessageDigest sha256;
     private final LinkedHashMap<Long, KeyState> keys;
     /** The keys now in a storm: a subset of {@link #keys}, scanned for expiry. */
     private final Map<Long, KeyState> storms = new HashMap<>();
@@ -84,6 +83,11 @@ public final class ReconnectTracker {
             }
         };
         new SecureRandom().nextBytes(salt);
+        try {
+            sha256 = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
         meters.stormClients(this::stormClients);
     }
 
@@ -103,9 +107,9 @@ public final class ReconnectTracker {
         }
         meters.route(route);
         long now = nanoClock.getAsLong();
-        long hash = hash(key);
         Reconnect r;
         synchronized (this) {
+            long hash = hash(key);
             KeyState s = keys.get(hash);
             if (s == null) {
                 s = new KeyState(route, now);
@@ -139,9 +143,9 @@ public final class ReconnectTracker {
             return;
         }
         long now = nanoClock.getAsLong();
-        long hash = hash(key);
         Reconnect r = null;
         synchronized (this) {
+            long hash = hash(key);
             KeyState s = keys.get(hash);
             if (s == null) {
                 s = new KeyState(event.route(), now);
@@ -257,19 +261,10 @@ public final class ReconnectTracker {
         }
     }
 
-    private static MessageDigest newSha256() {
-        try {
-            return MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
-        }
-    }
-
     private long hash(String key) {
-        MessageDigest digest = sha256.get();
-        digest.reset();
-        digest.update(salt);
-        byte[] d = digest.digest(key.getBytes(StandardCharsets.UTF_8));
+        sha256.reset();
+        sha256.update(salt);
+        byte[] d = sha256.digest(key.getBytes(StandardCharsets.UTF_8));
         long h = 0;
         for (int i = 0; i < 8; i++) {
             h = (h << 8) | (d[i] & 0xff);

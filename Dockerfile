@@ -4,10 +4,10 @@
 #     --build-arg VERSION=$(./mvnw -q help:evaluate -Dexpression=project.version -DforceStdout) \
 #     --build-arg REVISION=$(git rev-parse HEAD) \
 #     --build-arg SOURCE=https://example.org/your/closewatch.git .
-#   docker run --rm -p 8080:8080 -p 9090:9090 closewatch run --config /etc/closewatch/closewatch.yaml --upstream ws://backend:9000
-#   docker run --rm -p 8080:8080 -p 9090:9090 closewatch demo --listen 0.0.0.0:8080 --admin 0.0.0.0:9090
+#   docker run --rm -p 8080:8080 -p 8081:8081 closewatch run --config /etc/closewatch/closewatch.yaml --upstream ws://backend:9000
+#   docker run --rm -p 8080:8080 -p 8081:8081 closewatch demo --listen 0.0.0.0:8080 --admin 0.0.0.0:8081
 #
-# Ports: 8080 the proxy (clients connect here), 9090 the admin server (/metrics, /healthz,
+# Ports: 8080 the proxy (clients connect here), 8081 the admin server (/metrics, /healthz,
 # /readyz). Configuration: /etc/closewatch/closewatch.yaml (mount your own over it; its
 # admin.listen must not be 127.0.0.1, or Prometheus and the health check cannot reach it).
 # Environment: JAVA_OPTS (JVM flags), CLOSEWATCH_LOG_FORMAT=plain|json (Logback config
@@ -53,8 +53,8 @@ COPY LICENSE /opt/closewatch/LICENSE
 COPY config/closewatch.yaml config/logback.xml config/logback-json.xml /etc/closewatch/
 # In a container the admin server must listen on all interfaces for Prometheus to scrape it
 # (the shipped default is loopback). Fail the build if the default file no longer has that line.
-RUN sed -i 's/^  listen: 127\.0\.0\.1:9090$/  listen: 0.0.0.0:9090/' /etc/closewatch/closewatch.yaml \
-    && grep -q '^  listen: 0\.0\.0\.0:9090$' /etc/closewatch/closewatch.yaml
+RUN sed -i 's/^  listen: 127\.0\.0\.1:8081$/  listen: 0.0.0.0:8081/' /etc/closewatch/closewatch.yaml \
+    && grep -q '^  listen: 0\.0\.0\.0:8081$' /etc/closewatch/closewatch.yaml
 
 # JVM flags for a container with a 512 MiB memory limit (docs/operations.md, "Memory in a container"): every
 # JVM memory pool that can grow is capped, so that their sum stays inside the limit:
@@ -71,11 +71,11 @@ RUN sed -i 's/^  listen: 127\.0\.0\.1:9090$/  listen: 0.0.0.0:9090/' /etc/closew
 # glibc's free malloc pages trimmed every 5 s.
 ENV JAVA_OPTS="-Xms32m -Xmx144m -XX:MaxDirectMemorySize=112m -XX:MaxMetaspaceSize=64m -XX:ReservedCodeCacheSize=48m -XX:+UseG1GC -XX:MinHeapFreeRatio=10 -XX:MaxHeapFreeRatio=30 -XX:G1PeriodicGCInterval=60000 -XX:TrimNativeHeapInterval=5000 -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true" \
     CLOSEWATCH_LOG_FORMAT=plain \
-    CLOSEWATCH_ADMIN_PORT=9090
+    CLOSEWATCH_ADMIN_PORT=8081
 
 USER 10001:10001
 WORKDIR /opt/closewatch
-EXPOSE 8080 9090
+EXPOSE 8080 8081
 
 # /healthz answers "ok" while the process is up. The check is closewatch's own `healthcheck`
 # command (the JDK's HttpClient; no curl in the image needed), in a small JVM of its own (about

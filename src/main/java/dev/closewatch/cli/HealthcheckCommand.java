@@ -32,7 +32,7 @@ final class HealthcheckCommand implements Callable<Integer> {
     CommandSpec spec;
 
     @Option(names = "--admin", paramLabel = "HOST:PORT",
-            defaultValue = "127.0.0.1:${env:CLOSEWATCH_ADMIN_PORT:-9090}",
+            defaultValue = "127.0.0.1:${env:CLOSEWATCH_ADMIN_PORT:-8081}",
             description = "admin address to ask (default: ${DEFAULT-VALUE}; the port from $CLOSEWATCH_ADMIN_PORT)")
     String admin;
 

@@ -28,7 +28,7 @@ import java.time.Duration;
 public record AdminConfig(String listen, String token, Integer recentCloses, Integer maxStreams,
                           Integer maxConnections, Duration requestHeadTimeout, Duration keepaliveTimeout) {
 
-    public static final String DEFAULT_LISTEN = "127.0.0.1:9090";
+    public static final String DEFAULT_LISTEN = "127.0.0.1:8081";
     public static final int DEFAULT_RECENT_CLOSES = 1000;
     public static final int DEFAULT_MAX_STREAMS = 16;
     public static final int DEFAULT_MAX_CONNECTIONS = 64;

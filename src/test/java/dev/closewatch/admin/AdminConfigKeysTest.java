@@ -60,11 +60,11 @@ class AdminConfigKeysTest {
         CloseWatchConfig config = load(ROUTES);
 
         // Then
-        assertEquals(new AdminConfig("127.0.0.1:9090", null, 1000, 16, 64, Duration.ofSeconds(5), Duration.ofSeconds(60)),
+        assertEquals(new AdminConfig("127.0.0.1:8081", null, 1000, 16, 64, Duration.ofSeconds(5), Duration.ofSeconds(60)),
                 config.admin());
         assertEquals(new LogConfig.RateLimit(20, 100, Duration.ofSeconds(10)), config.log().rateLimit());
         assertEquals(new LogConfig.RateLimit(20, 100, Duration.ofSeconds(10)), new LogConfig(null).rateLimit());
-        assertEquals(new AdminConfig("127.0.0.1:9090", null, 1000, 16), new AdminConfig(null));
+        assertEquals(new AdminConfig("127.0.0.1:8081", null, 1000, 16), new AdminConfig(null));
     }
 
     @Test

@@ -249,14 +249,14 @@ class ConfigReloadTest {
     void shouldApplyTheRestAndReportListenAndAdminChangesAsNeedingARestart() throws Exception {
         // Given a file that also moves the listener and the admin server
         Files.writeString(file, config(upstreamUri(), "Refresh the token.", "")
-                .replace("listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0", "listen: 127.0.0.1:18080\nadmin:\n  listen: 127.0.0.1:19090"));
+                .replace("listen: 127.0.0.1:0\nadmin:\n  listen: 127.0.0.1:0", "listen: 127.0.0.1:18080\nadmin:\n  listen: 127.0.0.1:18081"));
         // When it is reloaded
         HttpResponse<String> response = postReload();
         // Then the rest is applied and the two keys are named as not applied
         assertEquals(200, response.statusCode(), response.body());
         assertTrue(response.body().endsWith("\n  not applied (needs a restart): listen: '127.0.0.1:18080' (in use: '127.0.0.1:0')\n"
-                + "  not applied (needs a restart): admin.listen: '127.0.0.1:19090' (in use: '127.0.0.1:0')\n"), response.body());
-        assertEquals("listen: '127.0.0.1:18080' (in use: '127.0.0.1:0'); admin.listen: '127.0.0.1:19090' (in use: '127.0.0.1:0')",
+                + "  not applied (needs a restart): admin.listen: '127.0.0.1:18081' (in use: '127.0.0.1:0')\n"), response.body());
+        assertEquals("listen: '127.0.0.1:18080' (in use: '127.0.0.1:0'); admin.listen: '127.0.0.1:18081' (in use: '127.0.0.1:0')",
                 kv(reloadLog.list.get(0), "not_applied"));
         // and the proxy still listens where it did
         try (RawClient client = RawClient.open(harness.port(), "/")) {

@@ -26,14 +26,14 @@ class ConfigReloaderTest {
         // Given a file that moves the listener, turns TLS on and changes admin keys
         CloseWatchConfig next = RUNNING.withListen("0.0.0.0:8443")
                 .withTls(new TlsConfig("/etc/tls/tls.crt", "/etc/tls/tls.key", null, null))
-                .withAdminConfig(new AdminConfig("127.0.0.1:9091", "0123456789abcdef-secret", 50, 4));
+                .withAdminConfig(new AdminConfig("127.0.0.1:8082", "0123456789abcdef-secret", 50, 4));
         // When compared with the running configuration
         List<String> keys = ConfigReloader.needsRestart(RUNNING, next);
         // Then each is named, the token without its value
         assertEquals(List.of(
                 "listen: '0.0.0.0:8443' (in use: '0.0.0.0:8080')",
                 "tls: added (in use: ws://, no TLS)",
-                "admin.listen: '127.0.0.1:9091' (in use: '127.0.0.1:9090')",
+                "admin.listen: '127.0.0.1:8082' (in use: '127.0.0.1:8081')",
                 "admin.token: <hidden> (in use: the previous token)",
                 "admin.recent_closes: '50' (in use: '1000')",
                 "admin.max_streams: '4' (in use: '16')"), keys);

@@ -13,7 +13,8 @@
 #   5. the live proof: `closewatch demo` (quiet baseline, then a storm of 1006s) scraped every
 #      second by Prometheus, which evaluates the real rules with shortened windows
 #      (.ci/ops/fast-rules.mjs): the spike alert must stay quiet, then fire after the storm;
-#      every dashboard query must return data; every metric it names must be in the scrape;
+#      every dashboard query must return data (with All, and with the one job, namespace,
+#      instance and route); every metric it names must be in the scrape;
 #      the demo's JSON log lines (config/logback-json.xml): every field an Elastic Common Schema
 #      field of its type (the official definitions in .ci/ecs/ecs_flat.yml) or closewatch.*,
 #      and the close lines carry their fields, typed.
@@ -126,6 +127,9 @@ scrape_configs:
   - job_name: closewatch
     static_configs:
       - targets: ["127.0.0.1:$admin_port"]
+        # as prometheus-operator labels a pod's series: the dashboard's \$namespace has a value
+        labels:
+          namespace: ci
 EOF
   promtool check config "$WORK/prometheus.yml" >/dev/null || return 1
 

@@ -1,4 +1,5 @@
-// Structural checks of grafana/dashboards/closewatch.json that need no Prometheus:
+// Structural checks of grafana/dashboards/closewatch.json that need no Prometheus (also: rate
+// panels carry a rate unit, every selector filters $job, $namespace and $instance):
 //   node .ci/ops/check-dashboard.mjs [--metrics SCRAPE.txt]
 // With --metrics (a scrape of closewatch's /metrics), also: every metric a query names is
 // exported by the proxy (or is a recording rule of grafana/alerts/closewatch.rules.yml, or
@@ -16,9 +17,10 @@ const metricsFile = args[args.indexOf('--metrics') + 1] && args.includes('--metr
 const r = new Report('dashboard structure');
 const d = readJson(DASHBOARD);
 const DS_UID = '${datasource}';
-const ALLOWED_VARS = new Set(['instance', 'route', '__rate_interval', '__range']);
+const ALLOWED_VARS = new Set(['job', 'namespace', 'instance', 'route', '__rate_interval', '__range']);
 const PANEL_TYPES = new Set(['timeseries', 'stat', 'table']);
 const PROMETHEUS_BUILTINS = new Set(['ALERTS']);
+const RATE_UNITS = new Set(['ops', 'reqps', 'Bps', 'binBps', 'percentunit', 's']);
 
 // Dashboard-level
 r.check(d.uid === 'closewatch', `dashboard uid is "closewatch" (got ${d.uid})`);
@@ -32,7 +34,7 @@ r.check(!('__inputs' in d), 'no __inputs: the data source is a variable, so the 
 const vars = Object.fromEntries((d.templating?.list ?? []).map((v) => [v.name, v]));
 r.check(vars.datasource?.type === 'datasource' && vars.datasource?.query === 'prometheus',
   'variable $datasource is a Prometheus data source variable');
-for (const name of ['instance', 'route']) {
+for (const name of ['job', 'namespace', 'instance', 'route']) {
   const v = vars[name];
   r.check(v?.type === 'query' && v.includeAll === true && v.multi === true && v.allValue === '.*',
     `variable $${name} is a multi-value query variable with All = .*`);
@@ -70,7 +72,7 @@ for (const p of d.panels ?? []) {
   }
 }
 const rows = (d.panels ?? []).filter((p) => p.type === 'row').map((p) => p.title);
-for (const want of ['Overview', 'Close codes', 'Abnormal closures', 'Sessions', 'Upgrades and upstream', 'Traffic', 'Runtime']) {
+for (const want of ['Overview', 'Close codes', 'Abnormal closures', 'Sessions', 'Upgrades and upstream', 'Traffic', 'Runtime', 'Why']) {
   r.check(rows.some((t) => t.startsWith(want)), `a row titled "${want}…" exists`);
 }
 
@@ -88,6 +90,13 @@ for (const p of panelsOf(d)) {
     refIds.add(t.refId);
     r.check(t.datasource?.uid === DS_UID, `${where} query ${t.refId}: datasource is \${datasource}`);
     r.check(typeof t.expr === 'string' && t.expr.trim().length > 0, `${where} query ${t.refId}: has an expression`);
+  }
+  // Grafana's rate units say "per second" on the axis and scale (1.2K ops/s), where "short" says
+  // nothing: a graph or stat of a rate() is in ops, reqps (HTTP requests), Bps (bytes) or, for a
+  // share or a duration computed from rates, percentunit or s.
+  if (p.type !== 'table' && (p.targets ?? []).some((t) => /\brate\(/.test(t.expr ?? ''))) {
+    const unit = p.fieldConfig?.defaults?.unit;
+    r.check(RATE_UNITS.has(unit), `${where}: a rate panel's unit is one of ${[...RATE_UNITS]} (got ${unit})`);
   }
 }
 
@@ -118,11 +127,13 @@ for (const { where, expr } of allExprs) {
     if (where.startsWith('variable ')) continue; // label_values() lists what exists: no filters needed
     if (metric.startsWith('closewatch:alert_threshold:')) continue; // constants, no labels
     if (metric === 'ALERTS') {
-      r.check(/instance=~"\$instance\|"/.test(matchers) && /route=~"\$route\|"/.test(matchers),
-        `${where}: ALERTS filtered with instance=~"$instance|" and route=~"$route|"`);
+      r.check(['job', 'namespace', 'instance', 'route'].every((v) => new RegExp(`${v}=~"\\$${v}\\|"`).test(matchers)),
+        `${where}: ALERTS filtered with job=~"$job|", namespace=~"$namespace|", instance=~"$instance|" and route=~"$route|"`);
       continue;
     }
-    r.check(/instance=~"\$instance"/.test(matchers), `${where}: ${metric}{…} filters instance=~"$instance"`);
+    for (const v of ['job', 'namespace', 'instance']) {
+      r.check(new RegExp(`${v}=~"\\$${v}"`).test(matchers), `${where}: ${metric}{…} filters ${v}=~"$${v}"`);
+    }
     let hasRoute;
     if (recorded.has(metric)) hasRoute = true; // closewatch:* rates are kept per (job, instance, route)
     else if (exported) hasRoute = exported.get(metric)?.has('route') ?? false;

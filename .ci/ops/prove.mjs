@@ -8,7 +8,7 @@
 //    (Prometheus API /api/v1/alerts), with the top initiator and the catalog's 1006 remedy in
 //    its annotations;
 // 3. every PromQL expression of the dashboard, variables substituted (both "All" and the one
-//    instance and route the demo has), returns data; both variable queries list them.
+//    job, namespace, instance and route the demo has), returns data; every variable query lists them.
 // The scrape of /metrics taken after the storm is written to --scrape-out for the metric-name
 // check (check-dashboard.mjs --metrics).
 import fs from 'node:fs';
@@ -117,8 +117,10 @@ if (firing) {
 // 3. every dashboard query returns data
 const d = readJson(DASHBOARD);
 const instance = firing?.labels.instance ?? new URL(METRICS).host;
-const all = { instance: '.*', route: '.*', __rate_interval: '5s', __range: '2m' };
-const one = { instance: instance.replace(/\./g, '\\\\.'), route: 'default', __rate_interval: '5s', __range: '2m' };
+// ops-check.sh's scrape job is "closewatch" and adds namespace="ci" to its target, as
+// prometheus-operator adds the pod's namespace: both variables select something real.
+const all = { job: '.*', namespace: '.*', instance: '.*', route: '.*', __rate_interval: '5s', __range: '2m' };
+const one = { job: 'closewatch', namespace: 'ci', instance: instance.replace(/\./g, '\\\\.'), route: 'default', __rate_interval: '5s', __range: '2m' };
 let queries = 0;
 let empty = 0;
 for (const { where, expr } of expressionsOf(d)) {
@@ -138,11 +140,11 @@ for (const { where, expr } of expressionsOf(d)) {
     }
   }
 }
-log(`dashboard: ${queries} queries run (${expressionsOf(d).length} expressions × All and ${instance}/default), ${empty} without data`);
+log(`dashboard: ${queries} queries run (${expressionsOf(d).length} expressions × All and closewatch/ci/${instance}/default), ${empty} without data`);
 for (const v of variableQueriesOf(d)) {
-  const sel = substitute(v.selector, { instance: '.*', route: '.*' });
+  const sel = substitute(v.selector, { job: '.*', namespace: '.*', instance: '.*', route: '.*' });
   const values = await api(`/api/v1/label/${v.label}/values`, { 'match[]': sel });
-  const want = v.label === 'instance' ? instance : 'default';
+  const want = { job: 'closewatch', namespace: 'ci', instance, route: 'default' }[v.label];
   r.check(values.includes(want), `variable $${v.name} (label_values(${v.selector}, ${v.label})) lists ${want}: ${JSON.stringify(values)}`);
 }
 r.finish();

@@ -105,7 +105,7 @@ const exprs = [];
 let evaluated = 0;
 let withData = 0;
 for (const expr of exprs.filter((e) => !/by \([^)]*instance/.test(e) && !/closewatch:/.test(e))) {
-  const q = expr.replaceAll('$instance', '.*').replaceAll('$route', '.*')
+  const q = expr.replaceAll('$job', '.*').replaceAll('$namespace', '.*').replaceAll('$instance', '.*').replaceAll('$route', '.*')
     .replaceAll('$__rate_interval', '15s').replaceAll('$__range', range);
   const result = await promQuery(q);
   evaluated++;

@@ -5,7 +5,7 @@
 // 1. quiet baseline: until the storm, WebSocketAbnormalClosureSpike never fires (and its
 //    threshold series exists, so "quiet" means something);
 // 2. storm: it goes to firing within --fire-timeout seconds of the storm's start
-//    (Prometheus API /api/v1/alerts), with the top initiator and the catalog's 1006 remedy in
+//    (Prometheus API /api/v1/alerts), with its runbook_url, the top initiator and the catalog's 1006 remedy in
 //    its annotations;
 // 3. every PromQL expression of the dashboard, variables substituted (both "All" and the one
 //    job, namespace, instance and route the demo has), returns data; every variable query lists them.
@@ -112,6 +112,8 @@ if (firing) {
   r.check(!!remedy1006 && firing.annotations.remedy === remedy1006,
     `${ALERT} remedy annotation is the catalog's 1006 remedy, from closewatch_close_code_info`);
   r.check(firing.labels.severity === 'critical' && firing.labels.route === 'default', `${ALERT} labels: severity=critical, route=default`);
+  r.check(/^https:\/\/\S+\/docs\/operations\.md#websocketabnormalclosurespike$/.test(firing.annotations.runbook_url ?? ''),
+    `${ALERT} runbook_url annotation leads to its runbook section: ${firing.annotations.runbook_url}`);
 }
 
 // 3. every dashboard query returns data

@@ -131,13 +131,11 @@ public final class LiveTable {
         int budget = lines - 4;
         int shown = Math.min(rows.size(), Math.max(0, budget));
         int left = budget - shown;
-        if (shown < rows.size()) {
-            // the total line then says how many are hidden; keep one line for that
-            shown = Math.max(0, shown - 1);
-            left = budget - shown - 1;
-        }
         int whyShown = 1 + Math.min(why.size() - 1, left);
         left -= whyShown - 1;
+        if (whyShown == 1) {
+            why = List.of(compactWhy());
+        }
         List<Row> remedied = rows.stream().limit(shown).filter(r -> r.category() != Category.NORMAL)
                 .limit(Math.min(MAX_REMEDIES, Math.max(0, left))).toList();
 
@@ -190,6 +188,16 @@ public final class LiveTable {
         return out;
     }
 
+    /** The "why" area in one line: "why   client leg 4.0 s idle (36 of 66) | storm: 2 clients". */
+    String compactWhy() {
+        String sig = signatures.get().stream().max(Comparator.comparingInt(Signature::count))
+                .map(s -> String.format(Locale.ROOT, "%s leg %.1f s %s (%d of %d)", s.leg().label(),
+                        s.valueMillis() / 1000.0, s.kind().label(), s.count(), s.total()))
+                .orElse("no signature yet");
+        int n = storms.get().size();
+        return "why   " + sig + " | storm: " + (n == 0 ? "none" : n + (n == 1 ? " client" : " clients"));
+    }
+
     /** "client leg: 27 of 30 abnormal ends after 4.0 s idle: an idle timeout of 4 s before closewatch". */
     static String describe(Signature s) {
         boolean idle = s.kind() == TimeoutKind.IDLE;
@@ -205,7 +213,7 @@ public final class LiveTable {
         return text;
     }
 
-    /** "3 clients reconnect without back-off (up to 14 in a row, last delays 3/2/4 ms)". */
+    /** "3 clients reconnect without back-off (14 in a row, last 3/2/4 ms)": the longest streak's. */
     static String describeStorms(List<ReconnectTracker.Storm> storms) {
         if (storms.isEmpty()) {
             return "none: every reconnecting client backs off";
@@ -215,7 +223,7 @@ public final class LiveTable {
         List<Long> delays = top.lastDelaysMillis();
         String last = delays.subList(Math.max(0, delays.size() - 3), delays.size()).stream().map(String::valueOf)
                 .collect(Collectors.joining("/"));
-        return String.format(Locale.ROOT, "%d client%s reconnect%s without back-off (up to %d in a row, last delays %s ms)",
+        return String.format(Locale.ROOT, "%d client%s reconnect%s without back-off (%d in a row, last %s ms)",
                 storms.size(), storms.size() == 1 ? "" : "s", storms.size() == 1 ? "s" : "", top.reconnectsInARow(), last);
     }
 

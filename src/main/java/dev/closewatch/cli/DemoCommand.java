@@ -170,7 +170,13 @@ final class DemoCommand implements Callable<Integer> {
             Runnable summary = () -> {
                 if (summarized.compareAndSet(false, true)) {
                     long elapsed = shown.get();
-                    table.finalSummary(elapsed).forEach(System.out::println);
+                    if (terminal) {
+                        // after the table (and the ^C the terminal echoed), wrapped to its width
+                        System.out.println();
+                        table.finalSummary(elapsed, TerminalSize.query().columns()).forEach(System.out::println);
+                    } else {
+                        table.finalSummary(elapsed).forEach(System.out::println);
+                    }
                     System.out.println("closewatch demo: done after " + elapsed + " s; client sessions that failed: "
                             + traffic.failures());
                     System.out.flush();

@@ -180,9 +180,11 @@ public final class LiveTable {
         if (sigs.isEmpty()) {
             out.add("why   no timeout signature yet");
         } else {
-            List<String> wrapped = wrap("why   " + describe(sigs.get(0)) + (sigs.size() > 1
-                    ? " (+" + (sigs.size() - 1) + " more)" : ""), width, "      ");
-            out.addAll(wrapped.subList(0, Math.min(2, wrapped.size())));
+            List<String> wrapped = wrap(describe(sigs.get(0)) + (sigs.size() > 1
+                    ? " (+" + (sigs.size() - 1) + " more)" : ""), width - 6, "");
+            for (int i = 0; i < Math.min(2, wrapped.size()); i++) {
+                out.add((i == 0 ? "why   " : "      ") + wrapped.get(i));
+            }
         }
         out.add("storm " + describeStorms(storms.get()));
         return out;
@@ -245,7 +247,17 @@ public final class LiveTable {
                 elapsedSeconds, opened(), active(), codes.isEmpty() ? "none" : codes, sig, storms.get().size());
     }
 
-    /** The end of a run: sessions, every code's closes, the signatures with their remedy, the storm. */
+    /**
+     * The end of a run: sessions, every code's closes, the signatures with their remedy, the storm;
+     * each wrapped to {@code width} columns (continuation lines indented), or one line each with
+     * {@link Integer#MAX_VALUE}.
+     */
+    public List<String> finalSummary(long elapsedSeconds, int width) {
+        return finalSummary(elapsedSeconds).stream()
+                .flatMap(l -> wrap(l, Math.max(MIN_WIDTH, width), "           ").stream()).toList();
+    }
+
+    /** {@link #finalSummary(long, int)} one line each. */
     public List<String> finalSummary(long elapsedSeconds) {
         List<String> out = new ArrayList<>();
         List<Row> rows = rows();
@@ -269,18 +281,26 @@ public final class LiveTable {
     /** Words of {@code text} wrapped to {@code width}; lines after the first start with {@code indent}. */
     static List<String> wrap(String text, int width, String indent) {
         List<String> out = new ArrayList<>();
-        StringBuilder line = new StringBuilder();
-        for (String word : text.split(" ")) {
-            if (line.length() > 0 && line.length() + 1 + word.length() > width) {
+        int lead = 0;
+        while (lead < text.length() && text.charAt(lead) == ' ') {
+            lead++;
+        }
+        StringBuilder line = new StringBuilder(text.substring(0, lead));
+        boolean empty = true;
+        for (String word : text.substring(lead).split(" +")) {
+            if (!empty && line.length() + 1 + word.length() > width) {
                 out.add(line.toString());
                 line.setLength(0);
                 line.append(indent);
-            } else if (line.length() > 0 && !line.toString().equals(indent)) {
+                empty = true;
+            }
+            if (!empty) {
                 line.append(' ');
             }
             line.append(word);
+            empty = false;
         }
-        if (line.length() > 0) {
+        if (!empty) {
             out.add(line.toString());
         }
         return out;

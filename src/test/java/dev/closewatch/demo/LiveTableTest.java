@@ -148,4 +148,17 @@ class LiveTableTest {
         assertEquals("storm:     2 clients reconnect without back-off (14 in a row, last 4/5/3 ms)",
                 summary.get(4));
     }
+
+    @Test
+    void shouldWrapTheFinalSummaryToTheTerminal() {
+        // Given
+        aMinuteOfTheDemo();
+        // When
+        List<String> summary = table.finalSummary(60, 80);
+        // Then: every line fits, continuation lines are indented, nothing is lost
+        summary.forEach(l -> assertTrue(l.length() <= 80, l));
+        assertTrue(summary.get(2).startsWith("           "), summary.get(2));
+        assertEquals(String.join(" ", table.finalSummary(60)).replaceAll(" +", " "),
+                String.join(" ", summary).replaceAll(" +", " "));
+    }
 }

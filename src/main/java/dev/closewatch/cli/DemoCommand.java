@@ -25,10 +25,16 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code closewatch demo} — the embedded default: an in-process echo upstream, the proxy in front
- * of it, and a traffic mix that ends sessions in every common way, with a live per-code table.
+ * of it, and clients that show the diagnosis within a minute: a mix that ends sessions in every
+ * common way from a noisy device population, sessions behind an {@link IdleCutRelay} (a timeout
+ * signature), clients that reconnect at once or back off (a reconnect storm) and one noisy client
+ * (the top offender). On a terminal a table redrawn to the window's size, else one line per
+ * second; a summary at the end (Ctrl-C or {@code --duration}). See docs/cli.md, "demo".
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Run closewatch against an embedded echo upstream with a traffic mix; print a live per-code table.")
+        description = "Run closewatch against an embedded echo upstream with clients that show why sessions end "
+                + "(a timeout signature, a reconnect storm, a noisy client); a live table fitted to the terminal, "
+                + "one line per second when not on a terminal, a summary at the end.")
 final class DemoCommand implements Callable<Integer> {
 
     @Mixin

@@ -170,7 +170,8 @@ public final class TrafficMix implements AutoCloseable {
         scheduler.scheduleAtFixedRate(() -> {
             if (idleInFlight.tryAcquire()) {
                 Device device = DEVICES.get((int) ((n.getAndIncrement() * 11) % DEVICES.size()));
-                connect(viaRelay, device.headers(), (ws, done) -> done)
+                // a client that never noticed the cut gives up at the session timeout and aborts
+                connect(viaRelay, device.headers(), (ws, done) -> done.whenComplete((v, e) -> ws.abort()))
                         .whenComplete((v, e) -> idleInFlight.release());
             }
         }, 0, periodMicros(sessionsPerSecond), TimeUnit.MICROSECONDS);

@@ -287,9 +287,16 @@ public final class LiveTable {
         }
         StringBuilder line = new StringBuilder(text.substring(0, lead));
         boolean empty = true;
-        for (String word : text.substring(lead).split(" +")) {
-            if (!empty && line.length() + 1 + word.length() > width) {
-                out.add(line.toString());
+        for (String word : text.substring(lead).split(" ")) {
+            if (word.isEmpty()) {
+                // a run of spaces inside a line (an aligned column) stays as written
+                if (!empty) {
+                    line.append(' ');
+                }
+                continue;
+            }
+            if (!empty && line.toString().stripTrailing().length() + 1 + word.length() > width) {
+                out.add(line.toString().stripTrailing());
                 line.setLength(0);
                 line.append(indent);
                 empty = true;

@@ -158,6 +158,7 @@ class LiveTableTest {
         // Then: every line fits, continuation lines are indented, nothing is lost
         summary.forEach(l -> assertTrue(l.length() <= 80, l));
         assertTrue(summary.get(2).startsWith("           "), summary.get(2));
+        assertTrue(summary.get(1).startsWith("closes:    1006 Abnormal Closure 241, "), summary.get(1));
         assertEquals(String.join(" ", table.finalSummary(60)).replaceAll(" +", " "),
                 String.join(" ", summary).replaceAll(" +", " "));
     }

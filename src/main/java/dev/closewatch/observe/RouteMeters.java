@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -73,11 +74,12 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final Map<Initiator, Counter> incomplete = new EnumMap<>(Initiator.class);
     /**
      * Close counters by code label, each a row by (category, initiator) ordinal: a lookup per close
-     * is one string-keyed get (the label's hash is cached) and an array read, not a record key built,
+     * is one string-keyed get (the label's hash is cached) and an array read (volatile, so a meter
+     * registered on another event loop is seen whole), not a record key built,
      * hashed and compared.
      */
-    private final Map<String, Counter[]> closes = new ConcurrentHashMap<>();
-    private final Timer[] sessionDuration = new Timer[Category.values().length];
+    private final Map<String, AtomicReferenceArray<Counter>> closes = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<Timer> sessionDuration = new AtomicReferenceArray<>(Category.values().length);
     private final Map<Integer, Counter> upgrades = new ConcurrentHashMap<>();
     private final Map<String, Counter> abnormal = new ConcurrentHashMap<>();
 
@@ -141,14 +143,14 @@ public final class RouteMeters implements FrameObserver.CountSink {
         active.decrementAndGet();
         countClose(classification, initiator, cause);
         Category category = classification.category();
-        Timer lifetime = sessionDuration[category.ordinal()];
+        Timer lifetime = sessionDuration.get(category.ordinal());
         if (lifetime == null) {
             // A race registers the same timer twice: the registry hands back the one it holds.
             lifetime = Timer.builder(SESSION_DURATION)
                     .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
                     .serviceLevelObjectives(SESSION_BUCKETS)
                     .tags(routeTags.and(TAG_CATEGORY, category.label())).register(registry);
-            sessionDuration[category.ordinal()] = lifetime;
+            sessionDuration.set(category.ordinal(), lifetime);
         }
         lifetime.record(duration);
         if (closeHandshake != null) {
@@ -177,9 +179,9 @@ public final class RouteMeters implements FrameObserver.CountSink {
         }
         Category category = classification.category();
         String code = classification.label();
-        Counter[] row = closes.computeIfAbsent(code, c -> new Counter[CLOSE_ROW]);
+        AtomicReferenceArray<Counter> row = closes.computeIfAbsent(code, c -> new AtomicReferenceArray<>(CLOSE_ROW));
         int at = category.ordinal() * INITIATORS + initiator.ordinal();
-        Counter counter = row[at];
+        Counter counter = row.get(at);
         if (counter == null) {
             // A race registers the same counter twice: the registry hands back the one it holds.
             counter = Counter.builder(CLOSES)
@@ -187,7 +189,7 @@ public final class RouteMeters implements FrameObserver.CountSink {
                     .tags(routeTags.and(TAG_CODE, code, TAG_CATEGORY, category.label(),
                             TAG_INITIATOR, initiator.label()))
                     .register(registry);
-            row[at] = counter;
+            row.set(at, counter);
         }
         counter.increment();
     }

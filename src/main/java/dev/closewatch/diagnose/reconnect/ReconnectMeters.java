@@ -11,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.ToIntFunction;
 
 /**
@@ -71,14 +72,14 @@ public final class ReconnectMeters {
         RouteReconnects meters = byRoute.computeIfAbsent(route, r -> new RouteReconnects());
         String category = previous.category().label();
         int at = previous.category().ordinal();
-        Timer timer = meters.delays[at];
+        Timer timer = meters.delays.get(at);
         if (timer == null) {
             // A race registers the same timer twice: the registry hands back the one it holds.
             timer = Timer.builder(RECONNECT_DELAY)
                     .description("Time from a session's end to the same client key's next session, within reconnect.window")
                     .serviceLevelObjectives(DELAY_BUCKETS).tags("route", route, TAG_PREVIOUS_CATEGORY, category)
                     .register(registry);
-            meters.delays[at] = timer;
+            meters.delays.set(at, timer);
         }
         timer.record(delay);
         meters.reconnects.computeIfAbsent(previous.label(), code -> Counter.builder(RECONNECTS)
@@ -88,7 +89,7 @@ public final class ReconnectMeters {
 
     /** One route's reconnect meters: no key is built per reconnect (every churned session is one). */
     private static final class RouteReconnects {
-        final Timer[] delays = new Timer[Category.values().length];
+        final AtomicReferenceArray<Timer> delays = new AtomicReferenceArray<>(Category.values().length);
         final Map<String, Counter> reconnects = new ConcurrentHashMap<>();
     }
 }

@@ -17,10 +17,12 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -94,6 +96,8 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     private final Map<SignatureKey, Active> active = new HashMap<>();
     /** The gauge series of each route, leg and kind: {@code seconds="none"} 0, or the signature's bucket. */
     private final Map<SignatureKey, Gauge> series = new HashMap<>();
+    /** Routes whose series exist (series are replaced, never removed): one string lookup per close. */
+    private final Set<String> seeded = new HashSet<>();
     private ScheduledExecutorService ticker;
 
     /**
@@ -152,7 +156,7 @@ public final class SignatureDetector implements Consumer<CloseEvent>, AutoClosea
     /** Records a session end; called on the session's event loop, quick. */
     @Override
     public synchronized void accept(CloseEvent e) {
-        if (!series.containsKey(new SignatureKey(e.route(), Leg.CLIENT, TimeoutKind.IDLE))) {
+        if (seeded.add(e.route())) {
             for (Leg leg : Leg.values()) {
                 for (TimeoutKind kind : TimeoutKind.values()) {
                     SignatureKey key = new SignatureKey(e.route(), leg, kind);

@@ -20,6 +20,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.DoubleSupplier;
 
 /**
@@ -57,6 +58,9 @@ public final class RouteMeters implements FrameObserver.CountSink {
         Duration.ofSeconds(30),
     };
 
+    private static final int INITIATORS = Initiator.values().length;
+    private static final int CLOSE_ROW = Category.values().length * INITIATORS;
+
     private final String route;
     private final MeterRegistry registry;
     private final Tags routeTags;
@@ -68,13 +72,16 @@ public final class RouteMeters implements FrameObserver.CountSink {
     private final Counter[][] violations = new Counter[Direction.values().length][Violation.values().length];
     private final Timer closeHandshakeDuration;
     private final Map<Initiator, Counter> incomplete = new EnumMap<>(Initiator.class);
-    private final Map<CloseKey, Counter> closes = new ConcurrentHashMap<>();
-    private final Map<Category, Timer> sessionDuration = new ConcurrentHashMap<>();
+    /**
+     * Close counters by code label, each a row by (category, initiator) ordinal: a lookup per close
+     * is one string-keyed get (the label's hash is cached) and an array read (volatile, so a meter
+     * registered on another event loop is seen whole), not a record key built,
+     * hashed and compared.
+     */
+    private final Map<String, AtomicReferenceArray<Counter>> closes = new ConcurrentHashMap<>();
+    private final AtomicReferenceArray<Timer> sessionDuration = new AtomicReferenceArray<>(Category.values().length);
     private final Map<Integer, Counter> upgrades = new ConcurrentHashMap<>();
     private final Map<String, Counter> abnormal = new ConcurrentHashMap<>();
-
-    private record CloseKey(String code, Category category, Initiator initiator) {
-    }
 
     /**
      * Registers the route's meters.
@@ -135,11 +142,17 @@ public final class RouteMeters implements FrameObserver.CountSink {
                        Duration closeHandshake, boolean incompleteHandshake) {
         active.decrementAndGet();
         countClose(classification, initiator, cause);
-        sessionDuration.computeIfAbsent(classification.category(), c -> Timer.builder(SESSION_DURATION)
-                        .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
-                        .serviceLevelObjectives(SESSION_BUCKETS)
-                        .tags(routeTags.and(TAG_CATEGORY, c.label())).register(registry))
-                .record(duration);
+        Category category = classification.category();
+        Timer lifetime = sessionDuration.get(category.ordinal());
+        if (lifetime == null) {
+            // A race registers the same timer twice: the registry hands back the one it holds.
+            lifetime = Timer.builder(SESSION_DURATION)
+                    .description("WebSocket session lifetime, from the 101 to both TCP connections closed")
+                    .serviceLevelObjectives(SESSION_BUCKETS)
+                    .tags(routeTags.and(TAG_CATEGORY, category.label())).register(registry);
+            sessionDuration.set(category.ordinal(), lifetime);
+        }
+        lifetime.record(duration);
         if (closeHandshake != null) {
             closeHandshakeDuration.record(closeHandshake);
         }
@@ -165,13 +178,20 @@ public final class RouteMeters implements FrameObserver.CountSink {
                     .increment();
         }
         Category category = classification.category();
-        closes.computeIfAbsent(new CloseKey(classification.label(), category, initiator),
-                k -> Counter.builder(CLOSES)
-                        .description("WebSocket session ends by close status code (RFC 6455 §7.4)")
-                        .tags(routeTags.and(TAG_CODE, k.code(), TAG_CATEGORY, k.category().label(),
-                                TAG_INITIATOR, k.initiator().label()))
-                        .register(registry))
-                .increment();
+        String code = classification.label();
+        AtomicReferenceArray<Counter> row = closes.computeIfAbsent(code, c -> new AtomicReferenceArray<>(CLOSE_ROW));
+        int at = category.ordinal() * INITIATORS + initiator.ordinal();
+        Counter counter = row.get(at);
+        if (counter == null) {
+            // A race registers the same counter twice: the registry hands back the one it holds.
+            counter = Counter.builder(CLOSES)
+                    .description("WebSocket session ends by close status code (RFC 6455 §7.4)")
+                    .tags(routeTags.and(TAG_CODE, code, TAG_CATEGORY, category.label(),
+                            TAG_INITIATOR, initiator.label()))
+                    .register(registry);
+            row.set(at, counter);
+        }
+        counter.increment();
     }
 
     void violation(Direction direction, Violation violation) {

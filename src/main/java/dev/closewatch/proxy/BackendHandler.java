@@ -207,9 +207,12 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         if (settings.draining().get()) {
             control.drain();
         }
-        LOG.atDebug().addKeyValue("event", "websocket.open").addKeyValue("connection", client.id().asShortText())
-                .addKeyValue("route", route.name()).addKeyValue("upstream", address(upstream.remoteAddress()))
-                .log("WebSocket session open");
+        if (LOG.isDebugEnabled()) {
+            // Guarded: the arguments would be built for every session even with the line off.
+            LOG.atDebug().addKeyValue("event", "websocket.open").addKeyValue("connection", session.id())
+                    .addKeyValue("route", route.name()).addKeyValue("upstream", session.upstream())
+                    .log("WebSocket session open");
+        }
     }
 
     static String address(SocketAddress address) {

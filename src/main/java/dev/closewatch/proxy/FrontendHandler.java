@@ -559,10 +559,18 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             @SuppressWarnings("unchecked")
             List<InetSocketAddress> resolved = (List<InetSocketAddress>) f.getNow();
             // A stand-in connector answers unresolved addresses: nothing to balance or eject.
-            List<InetSocketAddress> addresses = resolved.stream().anyMatch(InetSocketAddress::isUnresolved)
-                    ? resolved : forRoute.upstreams().resolved(upstream, resolved);
+            List<InetSocketAddress> addresses = anyUnresolved(resolved) ? resolved : forRoute.upstreams().resolved(upstream, resolved);
             connect(candidates, index, addresses, 0);
         });
+    }
+
+    private static boolean anyUnresolved(List<InetSocketAddress> addresses) {
+        for (int i = 0; i < addresses.size(); i++) {
+            if (addresses.get(i).isUnresolved()) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The upstream at {@code index} failed for good: the next one, or 502 when none is left. */

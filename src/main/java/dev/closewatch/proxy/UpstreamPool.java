@@ -92,6 +92,10 @@ final class UpstreamPool {
      */
     List<Upstream> candidates() {
         int n = upstreams.size();
+        if (n == 1) {
+            // The only upstream is the only order, healthy or not.
+            return upstreams;
+        }
         int start = Math.floorMod(next.getAndIncrement(), n);
         long now = nanoClock.getAsLong();
         List<Upstream> healthy = new ArrayList<>(n);
@@ -122,6 +126,10 @@ final class UpstreamPool {
     List<InetSocketAddress> resolved(Upstream upstream, List<InetSocketAddress> resolved) {
         List<InetSocketAddress> sorted = learn(upstream, resolved);
         int n = sorted.size();
+        if (n == 1) {
+            // One address is tried, ejected or not; the round-robin counter has nothing to turn.
+            return sorted;
+        }
         int start = Math.floorMod(upstream.next.getAndIncrement(), n);
         long now = nanoClock.getAsLong();
         List<InetSocketAddress> healthy = new ArrayList<>(n);
@@ -136,6 +144,11 @@ final class UpstreamPool {
 
     /** Records {@code resolved} as {@code upstream}'s addresses; returns them sorted. */
     private List<InetSocketAddress> learn(Upstream upstream, List<InetSocketAddress> resolved) {
+        List<InetSocketAddress> known = upstream.addresses;
+        if (!upstream.unresolved && resolved.size() == 1 && known.size() == 1 && known.get(0).equals(resolved.get(0))) {
+            // The usual answer, the same one address as last time: nothing to sort or forget.
+            return known;
+        }
         List<InetSocketAddress> sorted = resolved.stream().distinct().sorted(ADDRESS_ORDER).toList();
         upstream.unresolved = false;
         if (!sorted.equals(upstream.addresses)) {

@@ -2,6 +2,7 @@ package dev.closewatch.diagnose.reconnect;
 
 import static java.util.Objects.requireNonNull;
 
+import dev.closewatch.catalog.Category;
 import dev.closewatch.catalog.CloseCode;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -10,6 +11,7 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.ToIntFunction;
 
 /**
@@ -43,8 +45,7 @@ public final class ReconnectMeters {
         Duration.ofSeconds(300), Duration.ofSeconds(600)};
 
     private final MeterRegistry registry;
-    private final Map<String, Timer> delays = new ConcurrentHashMap<>();
-    private final Map<String, Counter> reconnects = new ConcurrentHashMap<>();
+    private final Map<String, RouteReconnects> byRoute = new ConcurrentHashMap<>();
     private final Map<String, Gauge> stormGauges = new ConcurrentHashMap<>();
     private volatile ToIntFunction<String> stormClients = route -> 0;
 
@@ -59,20 +60,36 @@ public final class ReconnectMeters {
 
     /** Registers the route's storm gauge (0 until a storm), so the series exists before the first one. */
     void route(String route) {
-        stormGauges.computeIfAbsent(route, r -> Gauge.builder(STORM_CLIENTS, () -> stormClients.applyAsInt(r))
-                .description("Client keys now reconnecting again and again without back-off after abnormal or server-side closes")
-                .tag("route", r).register(registry));
+        if (!stormGauges.containsKey(route)) {
+            stormGauges.computeIfAbsent(route, r -> Gauge.builder(STORM_CLIENTS, () -> stormClients.applyAsInt(r))
+                    .description("Client keys now reconnecting again and again without back-off after abnormal or server-side closes")
+                    .tag("route", r).register(registry));
+        }
     }
 
     void reconnect(String route, CloseCode previous, Duration delay) {
         route(route);
+        RouteReconnects meters = byRoute.computeIfAbsent(route, r -> new RouteReconnects());
         String category = previous.category().label();
-        delays.computeIfAbsent(route + '\0' + category, k -> Timer.builder(RECONNECT_DELAY)
-                .description("Time from a session's end to the same client key's next session, within reconnect.window")
-                .serviceLevelObjectives(DELAY_BUCKETS).tags("route", route, TAG_PREVIOUS_CATEGORY, category)
-                .register(registry)).record(delay);
-        reconnects.computeIfAbsent(route + '\0' + previous.label(), k -> Counter.builder(RECONNECTS)
+        int at = previous.category().ordinal();
+        Timer timer = meters.delays.get(at);
+        if (timer == null) {
+            // A race registers the same timer twice: the registry hands back the one it holds.
+            timer = Timer.builder(RECONNECT_DELAY)
+                    .description("Time from a session's end to the same client key's next session, within reconnect.window")
+                    .serviceLevelObjectives(DELAY_BUCKETS).tags("route", route, TAG_PREVIOUS_CATEGORY, category)
+                    .register(registry);
+            meters.delays.set(at, timer);
+        }
+        timer.record(delay);
+        meters.reconnects.computeIfAbsent(previous.label(), code -> Counter.builder(RECONNECTS)
                 .description("Sessions opened by a client key within reconnect.window of its previous session's end")
-                .tags("route", route, TAG_PREVIOUS_CODE, previous.label()).register(registry)).increment();
+                .tags("route", route, TAG_PREVIOUS_CODE, code).register(registry)).increment();
+    }
+
+    /** One route's reconnect meters: no key is built per reconnect (every churned session is one). */
+    private static final class RouteReconnects {
+        final AtomicReferenceArray<Timer> delays = new AtomicReferenceArray<>(Category.values().length);
+        final Map<String, Counter> reconnects = new ConcurrentHashMap<>();
     }
 }

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.LongSupplier;
+import java.util.regex.Pattern;
 import org.apache.datasketches.frequencies.ErrorType;
 import org.apache.datasketches.frequencies.ItemsSketch;
 
@@ -70,6 +71,9 @@ public final class TopOffenders {
     public static final int MAP_SIZE = 256;
     /** Longest value kept, in characters. */
     public static final int MAX_VALUE_LENGTH = 200;
+
+    private static final Pattern LITERAL = Pattern.compile("[0-9A-Fa-f:.]+");
+    private static final Pattern ZERO_TAIL = Pattern.compile("(:0)+$");
 
     private final long sliceNanos;
     private final LongSupplier nanoClock;
@@ -138,7 +142,14 @@ public final class TopOffenders {
      * {@code 2001:db8:1::/48}); null for anything that is not an address literal.
      */
     public static String network(String ip) {
-        if (ip == null || ip.isEmpty() || !ip.matches("[0-9A-Fa-f:.]+")) {
+        if (ip == null || ip.isEmpty()) {
+            return null;
+        }
+        String v4 = ipv4Network(ip);
+        if (v4 != null) {
+            return v4;
+        }
+        if (!LITERAL.matcher(ip).matches()) {
             return null; // only literals: InetAddress.getByName would resolve a name
         }
         try {
@@ -152,10 +163,47 @@ public final class TopOffenders {
             }
             String s = InetAddress.getByAddress(a).getHostAddress();
             // getHostAddress gives the full form 2001:db8:1:0:0:0:0:0; shorten the zero tail.
-            return s.replaceFirst("(:0)+$", "::") + "/48";
+            return ZERO_TAIL.matcher(s).replaceFirst("::") + "/48";
         } catch (UnknownHostException e) {
             return null;
         }
+    }
+
+    /**
+     * The /24 of a dotted-quad IPv4 literal in its usual form (four decimal parts of 0–255, no
+     * leading zeros), without a regex or an {@code InetAddress} per close: the common case; null
+     * for anything else, which takes the general path.
+     */
+    private static String ipv4Network(String ip) {
+        int parts = 0;
+        int value = 0;
+        int digits = 0;
+        int thirdDot = -1;
+        for (int i = 0; i < ip.length(); i++) {
+            char c = ip.charAt(i);
+            if (c >= '0' && c <= '9') {
+                if (digits > 0 && value == 0) {
+                    return null; // a leading zero
+                }
+                value = value * 10 + (c - '0');
+                if (++digits > 3 || value > 255) {
+                    return null;
+                }
+            } else if (c == '.' && digits > 0 && parts < 3) {
+                parts++;
+                if (parts == 3) {
+                    thirdDot = i;
+                }
+                value = 0;
+                digits = 0;
+            } else {
+                return null;
+            }
+        }
+        if (parts != 3 || digits == 0) {
+            return null;
+        }
+        return ip.substring(0, thirdDot) + ".0/24";
     }
 
     private Slice current() {

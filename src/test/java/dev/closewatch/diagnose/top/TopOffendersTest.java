@@ -72,6 +72,20 @@ class TopOffendersTest {
     }
 
     @Test
+    void shouldGroupEveryDottedQuadLikeTheGeneralPath() {
+        // Given dotted quads at the edges of the fast path (no regex, no InetAddress)
+        // When grouped / Then each is its /24, as InetAddress would give it
+        assertEquals("127.0.0.0/24", TopOffenders.network("127.0.0.1"));
+        assertEquals("0.0.0.0/24", TopOffenders.network("0.0.0.0"));
+        assertEquals("255.255.255.0/24", TopOffenders.network("255.255.255.255"));
+        assertEquals("10.20.30.0/24", TopOffenders.network("10.20.30.40"));
+        // and what the fast path declines still goes the general way
+        assertEquals("10.0.0.0/24", TopOffenders.network("::ffff:10.0.0.7"));
+        assertNull(TopOffenders.network("1.2.3.4.example"));
+        assertNull(TopOffenders.network(""));
+    }
+
+    @Test
     void shouldRejectAnUnknownDimension() {
         assertThrows(IllegalArgumentException.class, () -> Dimension.fromLabel("cookie"));
         assertEquals(Dimension.USER_AGENT, Dimension.fromLabel("user_agent"));

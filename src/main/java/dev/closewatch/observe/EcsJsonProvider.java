@@ -36,7 +36,9 @@ import org.slf4j.event.KeyValuePair;
  * {@code client} ({@code host:port}) to {@code client.*}, a numeric {@code status} to
  * {@code http.response.status_code}, {@code method} to {@code http.request.method}, {@code target}
  * to {@code url.original}, every other key {@code k} to {@code closewatch.k}, a JSON
- * number or boolean when the value is one, else a string. docs/logging.md has the table.
+ * number or boolean when the value is one, else a string. docs/logging.md has the table. A string
+ * value the code escaped for the plain line ({@link LogText#escape}) is taken back to its text
+ * ({@link LogText#unescape}) before JSON escapes it: escaped once, as in the plain line.
  */
 public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
 
@@ -119,8 +121,8 @@ public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
                 continue;
             }
             switch (p.key) {
-                case "event" -> writeAction(g, p.value.toString());
-                case "client" -> writeAddress(g, "client", p.value.toString());
+                case "event" -> writeAction(g, text(p.value));
+                case "client" -> writeAddress(g, "client", text(p.value));
                 case "status" -> {
                     if (p.value instanceof Number n) {
                         g.writeNumberField("http.response.status_code", n.longValue());
@@ -128,8 +130,8 @@ public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
                         writeValue(g, NAMESPACE + "status", p.value);
                     }
                 }
-                case "method" -> g.writeStringField("http.request.method", p.value.toString());
-                case "target" -> g.writeStringField("url.original", p.value.toString());
+                case "method" -> g.writeStringField("http.request.method", text(p.value));
+                case "target" -> g.writeStringField("url.original", text(p.value));
                 default -> writeValue(g, NAMESPACE + p.key, p.value);
             }
         }
@@ -160,8 +162,13 @@ public final class EcsJsonProvider extends AbstractJsonProvider<ILoggingEvent> {
         } else if (value instanceof Boolean b) {
             g.writeBooleanField(field, b);
         } else {
-            g.writeStringField(field, value.toString());
+            g.writeStringField(field, text(value));
         }
+    }
+
+    /** A key-value pair's value as text, without the plain line's escaping: JSON escapes it. */
+    private static String text(Object value) {
+        return LogText.unescape(value.toString());
     }
 
     /**

@@ -2,9 +2,9 @@ package dev.closewatch.observe;
 
 import static java.util.Objects.requireNonNull;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -28,18 +28,15 @@ public final class ReloadMeters {
     public static final String FAILURE = "failure";
 
     private final Clock clock;
-    private final Counter successes;
-    private final Counter failures;
+    private final ResultCounters reloads;
     private final AtomicLong lastSuccessMillis;
 
     /** Registers the meters in {@code registry}; the last-success gauge starts at now (the configuration loaded at start). */
     public ReloadMeters(MeterRegistry registry, Clock clock) {
         requireNonNull(registry, "registry");
         this.clock = requireNonNull(clock, "clock");
-        this.successes = Counter.builder(CONFIG_RELOADS).description("Configuration reloads (SIGHUP, POST /admin/reload) by result")
-                .tag(TAG_RESULT, SUCCESS).register(registry);
-        this.failures = Counter.builder(CONFIG_RELOADS).description("Configuration reloads (SIGHUP, POST /admin/reload) by result")
-                .tag(TAG_RESULT, FAILURE).register(registry);
+        this.reloads = new ResultCounters(registry, CONFIG_RELOADS,
+                "Configuration reloads (SIGHUP, POST /admin/reload) by result", Tags.empty());
         this.lastSuccessMillis = new AtomicLong(clock.millis());
         Gauge.builder(CONFIG_LAST_RELOAD_SUCCESS, lastSuccessMillis, m -> m.get() / 1000.0)
                 .description("Unix time in seconds of the last configuration applied (start or reload)")
@@ -48,12 +45,12 @@ public final class ReloadMeters {
 
     /** Counts a reload that applied a new configuration and sets the last-success time to now. */
     public void succeeded() {
-        successes.increment();
+        reloads.count(true);
         lastSuccessMillis.set(clock.millis());
     }
 
     /** Counts a reload that was refused (the running configuration stays). */
     public void failed() {
-        failures.increment();
+        reloads.count(false);
     }
 }

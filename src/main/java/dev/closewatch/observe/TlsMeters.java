@@ -2,9 +2,9 @@ package dev.closewatch.observe;
 
 import static java.util.Objects.requireNonNull;
 
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -21,7 +21,8 @@ import java.util.concurrent.ConcurrentHashMap;
  *       {@code tls.pkcs12}) or {@code upstream_ca} ({@code upstream.tls.ca}); {@code file} is the
  *       path as configured, so the label set is bounded by the configuration;</li>
  *   <li>{@code closewatch_tls_reloads_total{role,result="success|failure"}} — counter of changed
- *       files re-read (a failure keeps the previous certificate in use).</li>
+ *       files re-read (a failure keeps the previous certificate in use); both results of a role
+ *       appear at its first reload.</li>
  * </ul>
  */
 public final class TlsMeters {
@@ -40,6 +41,8 @@ public final class TlsMeters {
     /** notAfter per (role, file), read by the gauges. */
     private final Map<List<String>, Instant> expiries = new ConcurrentHashMap<>();
     private final Map<List<String>, Gauge> gauges = new ConcurrentHashMap<>();
+    /** Reload counters by role, registered at the role's first reload. */
+    private final Map<String, ResultCounters> reloads = new ConcurrentHashMap<>();
 
     public TlsMeters(MeterRegistry registry, Clock clock) {
         this.registry = requireNonNull(registry, "registry");
@@ -84,9 +87,8 @@ public final class TlsMeters {
 
     /** Counts a changed TLS file re-read for {@code role}: {@code ok} when the new one is in use. */
     public void reloaded(String role, boolean ok) {
-        Counter.builder(TLS_RELOADS).description("Changed TLS files re-read, by role and result")
-                .tags(TAG_ROLE, role, ReloadMeters.TAG_RESULT, ok ? ReloadMeters.SUCCESS : ReloadMeters.FAILURE)
-                .register(registry).increment();
+        reloads.computeIfAbsent(role, r -> new ResultCounters(registry, TLS_RELOADS,
+                "Changed TLS files re-read, by role and result", Tags.of(TAG_ROLE, r))).count(ok);
     }
 
     private double secondsUntil(Instant notAfter) {

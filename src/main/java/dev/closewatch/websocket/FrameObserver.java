@@ -220,10 +220,15 @@ public final class FrameObserver {
                 length = len7;
                 header = 2;
             } else if (len7 == 126 && end - i >= 8) {
-                length = (word >>> 32) & 0xFFFF;
+                // A length the 7-bit field could hold breaks §5.2's minimal-encoding rule: the
+                // general path reports it.
+                if ((length = (word >>> 32) & 0xFFFF) < 126) {
+                    break;
+                }
                 header = 4;
             } else {
-                if (len7 == 126 || end - i < 10 || (length = buf.getLong(i + 2)) < 0) {
+                // Under 65536 (a negative length included: MSB set) the general path reports it.
+                if (len7 == 126 || end - i < 10 || (length = buf.getLong(i + 2)) < 65536) {
                     break;
                 }
                 header = 10;
@@ -451,9 +456,13 @@ public final class FrameObserver {
         opcode = (first >>> 8) & 0x0F;
         masked = (first & 0x80) != 0;
         maskingKey = key;
+        int len7 = first & 0x7F;
         if (length < 0) {
             listener.onViolation(direction, Violation.INVALID_PAYLOAD_LENGTH);
             length = Long.MAX_VALUE;
+        } else if (len7 == 126 ? length < 126 : len7 == 127 && length < 65536) {
+            // Reported, then read by the length it holds: the bytes the sender meant as payload.
+            listener.onViolation(direction, Violation.NON_MINIMAL_LENGTH);
         }
         int kind = ORDINAL_BY_WIRE[opcode];
         frameCounts[kind]++;

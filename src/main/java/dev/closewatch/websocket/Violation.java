@@ -5,7 +5,8 @@ import java.util.Locale;
 /**
  * RFC 6455 rules a passing frame broke; the {@code violation} label of
  * {@code closewatch_protocol_violations_total}. The proxy reports them and relays the bytes
- * unchanged.
+ * unchanged: failing the connection (§7.1.7) is the receiving endpoint's duty, and a transparent
+ * relay that cut it would hide from the endpoints which side broke the rule.
  */
 public enum Violation {
     /** Opcode 0x3–0x7 or 0xB–0xF (§5.2). */
@@ -30,6 +31,13 @@ public enum Violation {
     EXPECTED_CONTINUATION,
     /** A 64-bit payload length with the most significant bit set (§5.2). */
     INVALID_PAYLOAD_LENGTH,
+    /**
+     * A payload length not in its minimal encoding (§5.2: "the minimal number of bytes MUST be
+     * used to encode the length"): the 16-bit form (7-bit field 126) holding less than 126, or the
+     * 64-bit form (127) holding less than 65536. A 64-bit length with its most significant bit
+     * set is an {@link #INVALID_PAYLOAD_LENGTH} instead.
+     */
+    NON_MINIMAL_LENGTH,
     /** A data frame after the sender's own Close frame (§5.5.1). */
     FRAME_AFTER_CLOSE,
     /**

@@ -6,10 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
+import dev.closewatch.testing.ChildJvm;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -79,37 +76,6 @@ class ContainerMemoryTest {
         return Long.parseLong(m.group(1)) * (m.group(2).equals("g") ? 1024 * MIB : MIB);
     }
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
-        }
-    }
-
-    private static Process start(List<String> command, StringBuilder output) throws Exception {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Thread reader = new Thread(() -> {
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                String line;
-                while ((line = r.readLine()) != null) {
-                    synchronized (output) {
-                        output.append(line).append('\n');
-                    }
-                }
-            } catch (Exception ignored) {
-                // the process ended
-            }
-        }, "output-of-" + command.get(command.size() - 1));
-        reader.setDaemon(true);
-        reader.start();
-        return p;
-    }
-
-    private static boolean contains(StringBuilder output, String text) {
-        synchronized (output) {
-            return output.toString().contains(text);
-        }
-    }
-
     private static long peakRss(Process p) throws Exception {
         for (String line : Files.readAllLines(Path.of("/proc", Long.toString(p.pid()), "status"))) {
             if (line.startsWith("VmHWM:")) {
@@ -138,76 +104,58 @@ class ContainerMemoryTest {
         // in front of an echo upstream process
         List<String> opts = shippedJavaOpts();
         long limit = deploymentMemoryLimit();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        String classpath = System.getProperty("java.class.path");
-        StringBuilder upstreamOut = new StringBuilder();
-        StringBuilder proxyOut = new StringBuilder();
-        Process upstream = start(List.of(java, "-Xmx256m", "-cp", classpath, "dev.closewatch.cli.CloseWatchCommand",
-                "echo-upstream", "--listen", "127.0.0.1:0"), upstreamOut);
-        Process proxy = null;
-        try {
-            Awaitility.await().atMost(Duration.ofSeconds(30)).until(() -> contains(upstreamOut, "listening on ws://"));
-            Matcher up = Pattern.compile("listening on ws://127\\.0\\.0\\.1:(\\d+)").matcher(upstreamOut);
-            assertTrue(up.find(), upstreamOut.toString());
-            int port = freePort();
-            int adminPort = freePort();
-            List<String> command = new ArrayList<>();
-            command.add(java);
-            command.addAll(opts);
-            command.add("-XX:MaxRAM=" + limit);
-            command.addAll(List.of("-cp", classpath, "dev.closewatch.cli.CloseWatchCommand", "run",
-                    "--listen", "127.0.0.1:" + port, "--admin", "127.0.0.1:" + adminPort,
-                    "--upstream", "ws://127.0.0.1:" + up.group(1)));
-            proxy = start(command, proxyOut);
-            Process running = proxy;
-            Awaitility.await().atMost(Duration.ofSeconds(30))
-                    .until(() -> contains(proxyOut, "closewatch proxy listening") || !running.isAlive());
-            assertTrue(proxy.isAlive(), proxyOut.toString());
-
-            // When every session sends its messages at once and waits for each echo
-            HttpClient http = HttpClient.newHttpClient();
-            byte[] payload = new byte[MESSAGE_BYTES];
-            new Random(11).nextBytes(payload);
-            AtomicLong echoed = new AtomicLong();
-            AtomicLong peakDirect = new AtomicLong();
-            List<CompletableFuture<Void>> sessions = new ArrayList<>();
-            for (int i = 0; i < SESSIONS; i++) {
-                sessions.add(echoSession(http, port, payload, echoed));
+        try (ChildJvm upstream = ChildJvm.closewatch(List.of("-Xmx256m"), "echo-upstream", "--listen", "127.0.0.1:0")) {
+            upstream.awaitOutput("listening on ws://", Duration.ofSeconds(30));
+            Matcher up = Pattern.compile("listening on ws://127\\.0\\.0\\.1:(\\d+)").matcher(upstream.output());
+            assertTrue(up.find(), upstream.output());
+            int port = ChildJvm.freePort();
+            int adminPort = ChildJvm.freePort();
+            List<String> jvm = new ArrayList<>(opts);
+            jvm.add("-XX:MaxRAM=" + limit);
+            try (ChildJvm proxy = ChildJvm.closewatch(jvm, "run", "--listen", "127.0.0.1:" + port,
+                    "--admin", "127.0.0.1:" + adminPort, "--upstream", "ws://127.0.0.1:" + up.group(1))) {
+                proxy.awaitOutput("closewatch proxy listening", Duration.ofSeconds(30));
+                load(proxy, port, adminPort, opts, limit);
             }
-            String metrics = "http://127.0.0.1:" + adminPort + "/metrics";
-            CompletableFuture<Void> all = CompletableFuture.allOf(sessions.toArray(CompletableFuture[]::new));
-            while (!all.isDone()) {
-                peakDirect.accumulateAndGet(directBytes(http, metrics), Math::max);
-                try {
-                    all.get(200, TimeUnit.MILLISECONDS);
-                } catch (java.util.concurrent.TimeoutException notYet) {
-                    // scrape again
-                }
-            }
-            all.get(120, TimeUnit.SECONDS);
-
-            // Then every message came back whole
-            assertEquals((long) SESSIONS * MESSAGES * MESSAGE_BYTES, echoed.get());
-            // and the load went through direct buffers, within their cap
-            long peak = peakRss(proxy);
-            System.out.printf("container memory: limit %d MiB, peak RSS %d MiB, peak direct buffers %d MiB%n",
-                    limit / MIB, peak / MIB, peakDirect.get() / MIB);
-            assertTrue(peakDirect.get() >= 2 * MIB, "direct buffers in use: " + peakDirect.get());
-            assertTrue(peakDirect.get() <= sizeFlag(opts, "-XX:MaxDirectMemorySize="), "direct: " + peakDirect.get());
-            // and the process never held more than the limit less the health check's room
-            assertTrue(peak <= limit - HEALTHCHECK_ROOM_MIB * MIB, "peak RSS " + peak / MIB + " MiB (expected: <= "
-                    + (limit / MIB - HEALTHCHECK_ROOM_MIB) + " MiB)\n" + proxyOut);
-            assertTrue(proxy.isAlive(), "the proxy survived the load\n" + proxyOut);
-        } finally {
-            if (proxy != null) {
-                proxy.destroy();
-                proxy.waitFor(20, TimeUnit.SECONDS);
-                proxy.destroyForcibly();
-            }
-            upstream.destroy();
-            upstream.waitFor(20, TimeUnit.SECONDS);
-            upstream.destroyForcibly();
         }
+    }
+
+    /** The load of {@link #shouldStayUnderTheContainerLimitWithDirectMemoryInUse} and its checks. */
+    private static void load(ChildJvm proxy, int port, int adminPort, List<String> opts, long limit) throws Exception {
+        // When every session sends its messages at once and waits for each echo
+        HttpClient http = HttpClient.newHttpClient();
+        byte[] payload = new byte[MESSAGE_BYTES];
+        new Random(11).nextBytes(payload);
+        AtomicLong echoed = new AtomicLong();
+        AtomicLong peakDirect = new AtomicLong();
+        List<CompletableFuture<Void>> sessions = new ArrayList<>();
+        for (int i = 0; i < SESSIONS; i++) {
+            sessions.add(echoSession(http, port, payload, echoed));
+        }
+        String metrics = "http://127.0.0.1:" + adminPort + "/metrics";
+        CompletableFuture<Void> all = CompletableFuture.allOf(sessions.toArray(CompletableFuture[]::new));
+        while (!all.isDone()) {
+            peakDirect.accumulateAndGet(directBytes(http, metrics), Math::max);
+            try {
+                all.get(200, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException notYet) {
+                // scrape again
+            }
+        }
+        all.get(120, TimeUnit.SECONDS);
+
+        // Then every message came back whole
+        assertEquals((long) SESSIONS * MESSAGES * MESSAGE_BYTES, echoed.get());
+        // and the load went through direct buffers, within their cap
+        long peak = peakRss(proxy.process());
+        System.out.printf("container memory: limit %d MiB, peak RSS %d MiB, peak direct buffers %d MiB%n",
+                limit / MIB, peak / MIB, peakDirect.get() / MIB);
+        assertTrue(peakDirect.get() >= 2 * MIB, "direct buffers in use: " + peakDirect.get());
+        assertTrue(peakDirect.get() <= sizeFlag(opts, "-XX:MaxDirectMemorySize="), "direct: " + peakDirect.get());
+        // and the process never held more than the limit less the health check's room
+        assertTrue(peak <= limit - HEALTHCHECK_ROOM_MIB * MIB, "peak RSS " + peak / MIB + " MiB (expected: <= "
+                + (limit / MIB - HEALTHCHECK_ROOM_MIB) + " MiB)\n" + proxy.output());
+        assertTrue(proxy.process().isAlive(), "the proxy survived the load\n" + proxy.output());
     }
 
     /** {@code jvm_buffer_memory_used_bytes{id="direct"}} of the proxy's /metrics, in bytes. */

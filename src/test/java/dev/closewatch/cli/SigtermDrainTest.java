@@ -3,20 +3,16 @@ package dev.closewatch.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.closewatch.testing.ChildJvm;
 import dev.closewatch.testing.Frames;
 import dev.closewatch.testing.RawClient;
 import dev.closewatch.testing.RawUpstream;
 import dev.closewatch.testing.WsFrame;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.net.InetAddress;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,75 +24,30 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class SigtermDrainTest {
 
-    private static int freePort() throws Exception {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return s.getLocalPort();
+    /**
+     * {@code closewatch run} as its own process on {@code port}, in front of {@code upstreamPort},
+     * with short drain settings, once it listens.
+     */
+    private static ChildJvm proxy(Path dir, int port, int upstreamPort) throws Exception {
+        Path config = dir.resolve("closewatch.yaml");
+        Files.writeString(config, "drain: {unready_delay: 200ms, spread: 200ms, timeout: 1s}\n");
+        ChildJvm child = ChildJvm.closewatch(List.of(), "run", "--config", config.toString(),
+                "--listen", "127.0.0.1:" + port, "--admin", "127.0.0.1:0", "--upstream", "ws://127.0.0.1:" + upstreamPort);
+        try {
+            child.awaitOutput("closewatch proxy listening", Duration.ofSeconds(20));
+        } catch (Throwable notListening) {
+            child.close();
+            throw notListening;
         }
-    }
-
-    /** A closewatch child process with short drain settings, and its output. */
-    private static final class Child implements AutoCloseable {
-        final Process process;
-        final int port;
-        private final StringBuilder output = new StringBuilder();
-        private final Thread reader;
-
-        Child(Path dir, int upstreamPort) throws Exception {
-            port = freePort();
-            Path config = dir.resolve("closewatch.yaml");
-            Files.writeString(config, "drain: {unready_delay: 200ms, spread: 200ms, timeout: 1s}\n");
-            String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            process = new ProcessBuilder(List.of(java, "-cp", System.getProperty("java.class.path"),
-                    "dev.closewatch.cli.CloseWatchCommand", "run", "--config", config.toString(),
-                    "--listen", "127.0.0.1:" + port, "--admin", "127.0.0.1:0",
-                    "--upstream", "ws://127.0.0.1:" + upstreamPort))
-                    .redirectErrorStream(true).start();
-            reader = new Thread(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(),
-                        StandardCharsets.UTF_8))) {
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        synchronized (output) {
-                            output.append(line).append('\n');
-                        }
-                    }
-                } catch (Exception ignored) {
-                    // the process ended
-                }
-            });
-            reader.start();
-            Awaitility.await().atMost(Duration.ofSeconds(20)).until(() -> output().contains("closewatch proxy listening"));
-        }
-
-        String output() {
-            synchronized (output) {
-                return output.toString();
-            }
-        }
-
-        /** SIGTERM through the process handle: Process.destroy() would also close our end of its output. */
-        void sigterm() {
-            assertTrue(process.toHandle().destroy(), "SIGTERM sent");
-        }
-
-        int exitCode() throws InterruptedException {
-            assertTrue(process.waitFor(20, TimeUnit.SECONDS), "the proxy exits after the drain");
-            reader.join(5000); // the last lines are read once the pipe ends
-            return process.exitValue();
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            process.destroyForcibly();
-            reader.join(5000);
-        }
+        return child;
     }
 
     @Test
     void shouldDrainLiveSessionsOnSigtermAndExitZero(@TempDir Path dir) throws Exception {
         // Given closewatch running as its own process in front of a raw upstream
-        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port())) {
-            try (RawClient client = RawClient.open(proxy.port, "/")) {
+        int port = ChildJvm.freePort();
+        try (RawUpstream upstream = new RawUpstream(); ChildJvm proxy = proxy(dir, port, upstream.port())) {
+            try (RawClient client = RawClient.open(port, "/")) {
                 client.send(true, Frames.TEXT, "hi".getBytes(StandardCharsets.UTF_8));
                 client.readFrame();
                 // When SIGTERM arrives
@@ -123,8 +74,9 @@ class SigtermDrainTest {
     @Test
     void shouldExitThreeWhenASessionHadToBeCut(@TempDir Path dir) throws Exception {
         // Given a live session whose client will never answer the drain's Close
-        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port());
-             RawClient client = RawClient.open(proxy.port, "/")) {
+        int port = ChildJvm.freePort();
+        try (RawUpstream upstream = new RawUpstream(); ChildJvm proxy = proxy(dir, port, upstream.port());
+             RawClient client = RawClient.open(port, "/")) {
             client.send(true, Frames.TEXT, "hi".getBytes(StandardCharsets.UTF_8));
             client.readFrame();
             // When SIGTERM arrives
@@ -141,11 +93,9 @@ class SigtermDrainTest {
     @Test
     void shouldDrainOnSigintToo(@TempDir Path dir) throws Exception {
         // Given closewatch running as its own process with no session
-        try (RawUpstream upstream = new RawUpstream(); Child proxy = new Child(dir, upstream.port())) {
+        try (RawUpstream upstream = new RawUpstream(); ChildJvm proxy = proxy(dir, ChildJvm.freePort(), upstream.port())) {
             // When SIGINT arrives (Ctrl-C)
-            Process kill = new ProcessBuilder("kill", "-INT", Long.toString(proxy.process.pid())).start();
-            assertTrue(kill.waitFor(10, TimeUnit.SECONDS));
-            assertEquals(0, kill.exitValue());
+            proxy.signal("INT");
             // Then it drains and exits 0
             assertEquals(0, proxy.exitCode(), proxy.output());
             assertTrue(proxy.output().contains("event=\"proxy.signal\" signal=\"SIGINT\""), proxy.output());

@@ -3,14 +3,26 @@ package dev.closewatch.observe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.joran.JoranConfigurator;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.LoggingEvent;
+import ch.qos.logback.core.OutputStreamAppender;
+import ch.qos.logback.core.encoder.Encoder;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
+import org.slf4j.event.KeyValuePair;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * {@link LogText#escape(String)}: a close reason is attacker-controlled, so nothing in it may
+ * {@link LogText#escape(String)} and its inverse {@link LogText#unescape(String)}: a close reason is attacker-controlled, so nothing in it may
  * break the log line or forge a key-value pair.
  */
 class LogTextTest {
@@ -92,5 +104,65 @@ class LogTextTest {
         // When it is escaped
         // Then the prefix and suffix are copied exactly
         assertEquals("a".repeat(100) + "\\n" + "b".repeat(100), LogText.escape(reason));
+    }
+
+    @Test
+    void shouldTakeBackTheEscapingOfEveryCharacter() {
+        // Given every UTF-16 code unit inside text, and a forged log line
+        for (int c = 0; c <= 0xFFFF; c++) {
+            String text = "x" + (char) c + "\\y\"";
+
+            // When it is escaped and taken back
+            // Then the very text comes back
+            assertEquals(text, LogText.unescape(LogText.escape(text)), "U+" + Integer.toHexString(c));
+        }
+        String forged = "bye\"\r\n12:00:00.000 ERROR closewatch.close - forged code=\"1000\"\\";
+        assertEquals(forged, LogText.unescape(LogText.escape(forged)));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"plain text", "C:\\dir\\file", "ends in \\", "\\u000a has a short escape",
+        "\\u001B upper case", "\\u0041 is never escaped", "\\u00", "raw \" then \\n", "raw \t then \\n"})
+    void shouldLeaveTextThatNoEscapingProducedAsItIs(String text) {
+        // Given text that escape() cannot have returned (or with nothing escaped in it)
+        // When it is taken back
+        // Then the same instance comes back
+        assertSame(text, LogText.unescape(text));
+    }
+
+    @Test
+    void shouldEscapeAValueExactlyOnceInThePlainLineAndInTheJsonLine() throws Exception {
+        // Given a line whose detail (a quote, a backslash, a newline and ESC) the code escaped for
+        // the plain line, as every caller does, encoded by the shipped configurations
+        String raw = "say \"hi\" \\ ok\n\u001bend";
+        LoggingEvent line = new LoggingEvent(getClass().getName(),
+                new LoggerContext().getLogger("dev.closewatch.proxy.FrontendHandler"), Level.INFO,
+                "rejected request", null, null);
+        line.addKeyValuePair(new KeyValuePair("detail", LogText.escape(raw)));
+
+        // When it is written as a plain line and as a JSON line
+        String plain = encode("config/logback.xml", line);
+        String json = encode("config/logback-json.xml", line);
+
+        // Then each has it escaped once: by LogText in the plain line, by JSON in the JSON line
+        assertTrue(plain.endsWith(" - rejected request detail=\"say \\\"hi\\\" \\\\ ok\\n\\u001bend\""
+                + System.lineSeparator()), plain);
+        assertTrue(json.contains(",\"closewatch.detail\":\"say \\\"hi\\\" \\\\ ok\\n\\u001Bend\""), json);
+        assertEquals(raw, new ObjectMapper().readTree(json).get("closewatch.detail").asText());
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String encode(String configFile, ILoggingEvent line) throws Exception {
+        LoggerContext context = new LoggerContext();
+        try {
+            JoranConfigurator configurator = new JoranConfigurator();
+            configurator.setContext(context);
+            configurator.doConfigure(new File(configFile));
+            Encoder<ILoggingEvent> encoder = ((OutputStreamAppender<ILoggingEvent>) context
+                    .getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME).getAppender("STDOUT")).getEncoder();
+            return new String(encoder.encode(line), StandardCharsets.UTF_8);
+        } finally {
+            context.stop();
+        }
     }
 }

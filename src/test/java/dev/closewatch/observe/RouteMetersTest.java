@@ -252,7 +252,7 @@ class RouteMetersTest {
                 + "{direction=\"upstream_to_client\",route=\"r\",violation=\"masked_server_frame\"}"));
         // every (direction, opcode) and (direction, violation) pair exists from the start
         assertEquals(2 * 7, lines(scrape, "closewatch_frames_total{").size());
-        assertEquals(2 * 13, lines(scrape, "closewatch_protocol_violations_total{").size());
+        assertEquals(2 * 14, lines(scrape, "closewatch_protocol_violations_total{").size());
     }
 
     @Test

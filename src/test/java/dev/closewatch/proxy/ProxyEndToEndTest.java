@@ -318,6 +318,36 @@ class ProxyEndToEndTest {
     }
 
     @Test
+    void shouldRelayALengthNotInItsMinimalEncodingUnchangedAndCountIt() throws Exception {
+        // Given a client binary frame carrying 5 bytes whose length is written in the 16-bit form
+        // (RFC 6455 §5.2: the minimal number of bytes MUST be used), masked with key 01 02 03 04
+        byte[] nonMinimal = {(byte) 0x82, (byte) (0x80 | 126), 0x00, 0x05, 0x01, 0x02, 0x03, 0x04,
+            'h' ^ 0x01, 'e' ^ 0x02, 'l' ^ 0x03, 'l' ^ 0x04, 'o' ^ 0x01};
+        double c2uBefore = violations("client_to_upstream", "non_minimal_length");
+        double u2cBefore = violations("upstream_to_client", "non_minimal_length");
+        double binaryBefore = harness.count("closewatch.frames", "route", "default", "direction",
+                "client_to_upstream", "opcode", "binary");
+        WsFrame echoed;
+        // When the client sends it, then a Close after the echo
+        try (RawClient client = RawClient.open(harness.port(), "/")) {
+            client.write(nonMinimal);
+            echoed = client.readFrame();
+            client.send(true, CLOSE, Frames.closeBody(1000, ""));
+            client.readFrame();
+        }
+        // Then the upstream read the very bytes, the echo (minimal, from the upstream) came back,
+        // and the violation is counted once, for the client's direction only
+        CloseEvent event = harness.nextEvent();
+        assertEquals(1000, event.code());
+        assertArrayEquals(nonMinimal, onlyUpstreamConnection().framesRead().get(0).raw(), "relayed byte for byte");
+        assertArrayEquals(Frames.unmasked(true, BINARY, "hello".getBytes(StandardCharsets.US_ASCII)), echoed.raw());
+        assertEquals(c2uBefore + 1, violations("client_to_upstream", "non_minimal_length"));
+        assertEquals(u2cBefore, violations("upstream_to_client", "non_minimal_length"));
+        assertEquals(binaryBefore + 1, harness.count("closewatch.frames", "route", "default", "direction",
+                "client_to_upstream", "opcode", "binary"));
+    }
+
+    @Test
     void shouldBucketUncataloguedPrivateCodes() throws Exception {
         // Given
         double before = closes("4xxx", "private", "client");

@@ -20,6 +20,7 @@ import java.util.TreeSet;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -646,6 +647,68 @@ class FrameObserverTest {
         assertEveryFeed(direction, stream, new Expected(
                 List.of(violated(direction, Violation.INVALID_PAYLOAD_LENGTH)),
                 counts(0, 0, 1, 0, 0, 0, 0)));
+    }
+
+    @ParameterizedTest(name = "{0}: 7-bit field {1} holding {2}")
+    @CsvSource({
+        "CLIENT_TO_UPSTREAM, 126, 0", "CLIENT_TO_UPSTREAM, 126, 125",
+        "CLIENT_TO_UPSTREAM, 127, 0", "CLIENT_TO_UPSTREAM, 127, 125", "CLIENT_TO_UPSTREAM, 127, 65535",
+        "UPSTREAM_TO_CLIENT, 126, 0", "UPSTREAM_TO_CLIENT, 126, 125",
+        "UPSTREAM_TO_CLIENT, 127, 0", "UPSTREAM_TO_CLIENT, 127, 125", "UPSTREAM_TO_CLIENT, 127, 65535",
+    })
+    void shouldReportALengthNotInItsMinimalEncoding(Direction direction, int len7, int length) {
+        // Given a binary frame whose length a shorter form could hold (§5.2: "the minimal number
+        // of bytes MUST be used to encode the length"), its payload, then a text frame and a Close
+        Stream stream = Frames.forDirection(direction)
+                .rawHeader(true, BINARY, len7, length)
+                .raw(pattern(length))
+                .frame(true, TEXT, utf8("z"))
+                .close(1000, "done")
+                .build();
+
+        // When it is fed split at every offset
+        // Then NON_MINIMAL_LENGTH is reported once, and the length it holds is still the payload's:
+        // the next frames are found where it says
+        assertEveryFeed(direction, stream, new Expected(
+                List.of(violated(direction, Violation.NON_MINIMAL_LENGTH),
+                        closed(direction, 1000, "1000", Category.NORMAL, "done")),
+                counts(0, 1, 1, 1, 0, 0, 0)));
+    }
+
+    @ParameterizedTest(name = "{0}: 7-bit field {1} holding {2}")
+    @CsvSource({
+        "CLIENT_TO_UPSTREAM, 126, 126", "CLIENT_TO_UPSTREAM, 127, 65536",
+        "UPSTREAM_TO_CLIENT, 126, 126", "UPSTREAM_TO_CLIENT, 127, 65536",
+    })
+    void shouldAcceptTheSmallestLengthOfEachExtendedForm(Direction direction, int len7, int length) {
+        // Given a binary frame at the smallest length its 16-bit or 64-bit form is for
+        Stream stream = Frames.forDirection(direction)
+                .rawHeader(true, BINARY, len7, length)
+                .raw(pattern(length))
+                .close(1000, "")
+                .build();
+
+        // When it is fed split at every offset
+        // Then nothing is reported
+        assertEveryFeed(direction, stream, new Expected(
+                List.of(closed(direction, 1000, "1000", Category.NORMAL, "")),
+                counts(0, 0, 1, 1, 0, 0, 0)));
+    }
+
+    @Test
+    void shouldReportANonMinimalLengthOfAControlFrameAndStillReadItsCloseCode() {
+        // Given a server Close frame whose 2-byte payload (1001) is announced in the 16-bit form
+        Stream stream = Frames.unmasked()
+                .rawHeader(true, CLOSE, 126, 2)
+                .raw(new byte[] {0x03, (byte) 0xE9})
+                .build();
+
+        // When it is fed split at every offset
+        // Then the length rule is reported first, then the Close frame as it was sent
+        assertEveryFeed(U2C, stream, new Expected(
+                List.of(violated(U2C, Violation.NON_MINIMAL_LENGTH),
+                        closed(U2C, 1001, "1001", Category.GOING_AWAY, "")),
+                counts(0, 0, 0, 1, 0, 0, 0)));
     }
 
     @ParameterizedTest

@@ -48,6 +48,13 @@ public final class ReconnectTracker {
     static final double GROWTH = 1.5;
     /** Jitter of immediate retries (tens of milliseconds) is no back-off. */
     static final long GROWTH_MIN_NANOS = 100_000_000L;
+    /**
+     * How long before a recorded end a session of the same key may have opened and still be that
+     * client's reconnect (delay 0): the old connection's end and the new connection's 101 are
+     * handled on different event loops, so a busy loop can record the end after the 101 it
+     * preceded.
+     */
+    static final long END_RACE_NANOS = 100_000_000L;
     private static final long NONE = Long.MIN_VALUE;
 
     private final ReconnectConfig config;
@@ -159,8 +166,9 @@ public final class ReconnectTracker {
             if (!s.afterTrouble) {
                 s.lastDelay = -1;
             }
-            if (s.pendingOpen != NONE && s.pendingOpen >= s.endedAt) {
-                // The key's next session opened before this end was recorded.
+            if (s.pendingOpen != NONE && s.pendingOpen >= s.endedAt - END_RACE_NANOS) {
+                // The key's next session opened before this end was recorded (at most
+                // END_RACE_NANOS before the end itself: a reconnect whose 101 won the race).
                 r = judge(hash, s, s.route, s.pendingOpen);
             }
             s.pendingOpen = NONE;

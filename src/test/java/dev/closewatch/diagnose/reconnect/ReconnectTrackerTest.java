@@ -156,6 +156,27 @@ class ReconnectTrackerTest {
     }
 
     @Test
+    void shouldCountAReconnectWhose101IsHandledBeforeThePreviousSessionsEnd() {
+        // Given a client dropped (1006) whose next 101 is handled 1 ms before the old connection's
+        // end is recorded (two event loops), and a second one whose 101 came 200 ms before the end
+        tracker.opened("r", "a");
+        advance(Duration.ofSeconds(1));
+        long aEnded = nanos.get();
+        tracker.opened("r", "a");
+        advance(Duration.ofMillis(1));
+        tracker.closed("a", event("r", 1006, Initiator.CLIENT), aEnded + Duration.ofMillis(1).toNanos());
+        tracker.opened("r", "b");
+        advance(Duration.ofSeconds(1));
+        tracker.opened("r", "b");
+        advance(Duration.ofMillis(200));
+        tracker.closed("b", event("r", 1006, Initiator.CLIENT), nanos.get());
+
+        // Then a's is a reconnect after 0 s; b's second session was a concurrent one, not a reconnect
+        assertEquals(1.0, registry.get(ReconnectMeters.RECONNECTS).tags("route", "r", "previous_code", "1006").counter().count());
+        assertEquals(new ReconnectTracker.PreviousCode("1006", 1, 0, 0, 0), tracker.snapshot().byPreviousCode().get(0));
+    }
+
+    @Test
     void shouldIgnoreSessionsWithoutAKey() {
         // Given sessions whose request lacked the configured header
         tracker.opened("r", null);

@@ -44,6 +44,15 @@ class OtlpConfigTest {
     }
 
     @Test
+    void shouldShipTheDocumentedDefaultsInTheDefaultConfig() throws Exception {
+        // Given the shipped config/closewatch.yaml, which writes every otlp key
+        CloseWatchConfig shipped = new ConfigLoader().load(Path.of("config/closewatch.yaml"));
+
+        // Then its values are the defaults: nothing exported
+        assertEquals(OtlpConfig.disabled(), shipped.otlp());
+    }
+
+    @Test
     void shouldBindEveryKeyFromYaml() throws Exception {
         // Given an otlp section with every key written
         Path file = file("""

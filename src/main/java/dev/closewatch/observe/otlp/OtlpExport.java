@@ -69,10 +69,10 @@ public final class OtlpExport implements AutoCloseable {
     public static OtlpExport start(OtlpConfig config, MeterRegistry prometheus) {
         requireNonNull(config, "config");
         requireNonNull(prometheus, "prometheus");
-        Map<String, String> resource = resource(config);
         if (!config.enabled()) {
-            return new OtlpExport(config, prometheus, null, null, resource, null);
+            return new OtlpExport(config, prometheus, null, null, Map.of(), null);
         }
+        Map<String, String> resource = resource(config);
         HTTP_EXPORTER_LOG.setLevel(Level.OFF);
         if (!config.metrics().enabled()) {
             return new OtlpExport(config, prometheus, null, null, resource, new OtlpMeters(prometheus));

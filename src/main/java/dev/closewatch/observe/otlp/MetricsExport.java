@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 /**
  * Micrometer's OTLP registry ({@code otlp.metrics}) configured from the closewatch configuration
@@ -24,10 +25,11 @@ final class MetricsExport {
     /**
      * A started registry pushing every {@code step} to the metrics endpoint from a daemon thread
      * ({@code closewatch-otlp-metrics}); times in seconds, as the semantic conventions and the
-     * Prometheus side have them. A failed push is counted and reported by {@code failures}, not
-     * thrown into Micrometer (which would log a stack trace per failure).
+     * Prometheus side have them. A failed push is counted and reported by {@code failures} (set
+     * before the first push, a step from now), not thrown into Micrometer (which would log a stack
+     * trace per failure).
      */
-    static OtlpMeterRegistry start(OtlpConfig config, Map<String, String> resource, ExportFailureLog failures) {
+    static OtlpMeterRegistry start(OtlpConfig config, Map<String, String> resource, Supplier<ExportFailureLog> failures) {
         OtlpConfig.Metrics metrics = config.metrics();
         io.micrometer.registry.otlp.OtlpConfig micrometer = new io.micrometer.registry.otlp.OtlpConfig() {
             @Override
@@ -70,9 +72,9 @@ final class MetricsExport {
         OtlpMetricsSender counting = request -> {
             try {
                 http.send(request);
-                failures.succeeded();
+                failures.get().succeeded();
             } catch (Exception e) {
-                failures.failed(e);
+                failures.get().failed(e);
             }
         };
         return OtlpMeterRegistry.builder(micrometer)

@@ -16,6 +16,7 @@ import io.opentelemetry.sdk.resources.Resource;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.logging.Level;
 
 /**
@@ -77,12 +78,15 @@ public final class OtlpExport implements AutoCloseable {
         if (!config.metrics().enabled()) {
             return new OtlpExport(config, prometheus, null, null, resource, new OtlpMeters(prometheus));
         }
+        // Both registries join the composite before any meter is registered through it: a registry
+        // added later would miss what was recorded before (Micrometer warns about it).
         CompositeMeterRegistry composite = new CompositeMeterRegistry();
         composite.add(prometheus);
-        OtlpMeters meters = new OtlpMeters(composite);
-        OtlpMeterRegistry otlp = MetricsExport.start(config, resource,
-                new ExportFailureLog(Signal.METRICS, config.metrics().endpoint(), meters.metricsFailures, System::nanoTime));
+        AtomicReference<ExportFailureLog> failures = new AtomicReference<>();
+        OtlpMeterRegistry otlp = MetricsExport.start(config, resource, failures::get);
         composite.add(otlp);
+        OtlpMeters meters = new OtlpMeters(composite);
+        failures.set(new ExportFailureLog(Signal.METRICS, config.metrics().endpoint(), meters.metricsFailures, System::nanoTime));
         JvmGcMetrics gc = Registries.bindProcessMeters(otlp);
         return new OtlpExport(config, composite, otlp, gc, resource, meters);
     }

@@ -36,6 +36,7 @@ final class LogExport implements BiConsumer<SessionFacts, CloseEvent>, AutoClose
     private final CloseLogger levels;
     private final OtlpMeters meters;
     private final int capacity;
+    private final java.time.Duration closeTimeout;
     /**
      * Records emitted and not yet handed to the exporter: in the SDK's queue or in the batch it is
      * filling. Kept at most {@link #capacity} (the SDK queue's size), so the SDK never drops a record
@@ -48,6 +49,7 @@ final class LogExport implements BiConsumer<SessionFacts, CloseEvent>, AutoClose
         this.meters = requireNonNull(meters, "meters");
         OtlpConfig.Logs logs = config.logs();
         this.capacity = logs.queueSize();
+        this.closeTimeout = config.timeout();
         OtlpHttpLogRecordExporterBuilder exporter = OtlpHttpLogRecordExporter.builder()
                 .setEndpoint(logs.endpoint())
                 .setTimeout(config.timeout())
@@ -76,14 +78,13 @@ final class LogExport implements BiConsumer<SessionFacts, CloseEvent>, AutoClose
         CloseRecords.emit(logger, facts, event, levels.level(event.classification().severity()));
     }
 
-    /** Sends what is queued (waiting at most {@code timeout}), then stops the export thread. */
-    void close(long timeout, TimeUnit unit) {
-        provider.shutdown().join(timeout, unit);
-    }
-
+    /**
+     * Sends what is queued, then stops the export thread; waits at most {@code otlp.timeout}, so a
+     * collector that is down delays the exit by no more than that.
+     */
     @Override
     public void close() {
-        close(10, TimeUnit.SECONDS);
+        provider.shutdown().join(closeTimeout.toNanos(), TimeUnit.NANOSECONDS);
     }
 
     /** Releases {@link #pending} as batches leave the SDK's queue, and counts what the collector says. */

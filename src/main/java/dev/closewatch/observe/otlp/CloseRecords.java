@@ -130,24 +130,36 @@ final class CloseRecords {
      * named by a trusted proxy's {@code X-Forwarded-For}).
      */
     static void address(LogRecordBuilder record, String client) {
-        if (client == null || client.isEmpty()) {
-            return;
-        }
-        String host = client;
-        String port = null;
-        if (client.startsWith("[")) {
-            int end = client.indexOf(']');
-            if (end > 0) {
-                host = client.substring(1, end);
-                port = client.startsWith(":", end + 1) ? client.substring(end + 2) : null;
+        Address a = Address.parse(client);
+        if (a != null) {
+            record.setAttribute(CLIENT_ADDRESS, a.host());
+            if (a.port() != null) {
+                record.setAttribute(CLIENT_PORT, a.port());
             }
-        } else if (client.indexOf(':') > 0 && client.indexOf(':') == client.lastIndexOf(':')) {
-            host = client.substring(0, client.indexOf(':'));
-            port = client.substring(client.indexOf(':') + 1);
         }
-        record.setAttribute(CLIENT_ADDRESS, host);
-        if (port != null && port.matches("[0-9]{1,5}")) {
-            record.setAttribute(CLIENT_PORT, Long.parseLong(port));
+    }
+
+    /** A {@code client} field split: the host without brackets, and the port if it had one. */
+    record Address(String host, Long port) {
+
+        /** {@code null} for a null or empty field. */
+        static Address parse(String client) {
+            if (client == null || client.isEmpty()) {
+                return null;
+            }
+            String host = client;
+            String port = null;
+            if (client.startsWith("[")) {
+                int end = client.indexOf(']');
+                if (end > 0) {
+                    host = client.substring(1, end);
+                    port = client.startsWith(":", end + 1) ? client.substring(end + 2) : null;
+                }
+            } else if (client.indexOf(':') > 0 && client.indexOf(':') == client.lastIndexOf(':')) {
+                host = client.substring(0, client.indexOf(':'));
+                port = client.substring(client.indexOf(':') + 1);
+            }
+            return new Address(host, port != null && port.matches("[0-9]{1,5}") ? Long.valueOf(port) : null);
         }
     }
 }

@@ -283,6 +283,11 @@ class OtlpExportTest {
         // and the points are the Prometheus counters' values
         assertEquals(2.0, harness.count(MeterNames.CLOSES, "code", "1000", "initiator", "client"));
         assertEquals(1.0, harness.count(MeterNames.CLOSES, "code", "1011", "initiator", "upstream"));
+        // and the other meter kinds arrive as docs/opentelemetry.md says: a gauge, a histogram in seconds
+        assertTrue(receiver.latest(MeterNames.SESSIONS_ACTIVE).get(0).hasGauge());
+        Metric duration = receiver.latest(MeterNames.SESSION_DURATION).get(0);
+        assertTrue(duration.hasHistogram(), duration.toString());
+        assertEquals("seconds", duration.getUnit());
         // and the JVM binders and the resource came along, over proper OTLP/HTTP requests
         assertTrue(!receiver.latest("jvm.memory.used").isEmpty());
         Map<String, Object> res = attributes(receiver.metricRequests().get(0).getResourceMetrics(0).getResource().getAttributesList());

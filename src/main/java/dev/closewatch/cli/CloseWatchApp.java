@@ -12,6 +12,7 @@ import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RecentCloses;
 import dev.closewatch.observe.ReloadMeters;
 import dev.closewatch.observe.Registries;
+import dev.closewatch.observe.otlp.OtlpExport;
 import dev.closewatch.proxy.ProxyServer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -38,13 +39,14 @@ public final class CloseWatchApp implements AutoCloseable {
     private final ProxyServer proxy;
     private final AdminServer admin;
     private final SignatureDetector diagnosis;
+    private final OtlpExport otlp;
 
     private CloseWatchApp(CloseCatalog catalog, CloseWatchConfig config, PrometheusMeterRegistry registry,
                           CloseLogger closeLogger, Observability observability, RecentCloses recentCloses,
-                          ProxyServer proxy, AdminServer admin, SignatureDetector diagnosis) {
+                          ProxyServer proxy, AdminServer admin, SignatureDetector diagnosis, OtlpExport otlp) {
         this.catalog = catalog;
         this.config = config;
-        this.reloadMeters = new ReloadMeters(registry, Clock.systemUTC());
+        this.reloadMeters = new ReloadMeters(observability.registry(), Clock.systemUTC());
         this.registry = registry;
         this.closeLogger = closeLogger;
         this.observability = observability;
@@ -52,6 +54,7 @@ public final class CloseWatchApp implements AutoCloseable {
         this.proxy = proxy;
         this.admin = admin;
         this.diagnosis = diagnosis;
+        this.otlp = otlp;
     }
 
     /**
@@ -71,14 +74,17 @@ public final class CloseWatchApp implements AutoCloseable {
         CloseCatalog catalog = CloseCatalog.loadDefault()
                 .withCustomCodes(config.codes().stream().map(CustomCodeConfig::toCloseCode).toList());
         PrometheusMeterRegistry registry = Registries.prometheus();
+        // otlp.metrics on: meters are registered through a composite of Prometheus and OTLP
+        OtlpExport otlp = OtlpExport.start(config.otlp(), registry);
         LogConfig.RateLimit rateLimit = config.log().rateLimit();
         CloseLogger closeLogger = CloseLogger.start(config.log().normalLevel(), rateLimit.linesPerSecond(),
                 rateLimit.burst(), rateLimit.summaryInterval());
-        Observability observability = new Observability(registry, closeLogger);
+        Observability observability = new Observability(otlp.registry(), closeLogger);
+        otlp.attach(observability);
         observability.publishCatalog(catalog);
         RecentCloses recentCloses = new RecentCloses(config.admin().recentCloses());
         observability.addCloseConsumer(recentCloses);
-        SignatureDetector diagnosis = SignatureDetector.start(config.diagnosis(), Intermediaries.loadDefault(), registry);
+        SignatureDetector diagnosis = SignatureDetector.start(config.diagnosis(), Intermediaries.loadDefault(), otlp.registry());
         observability.addCloseConsumer(diagnosis);
         ProxyServer proxy;
         try {
@@ -86,6 +92,7 @@ public final class CloseWatchApp implements AutoCloseable {
         } catch (Throwable e) { // also the BindException Netty throws sneakily
             diagnosis.close();
             closeLogger.close();
+            otlp.close();
             throw e;
         }
         AdminServer admin;
@@ -95,13 +102,14 @@ public final class CloseWatchApp implements AutoCloseable {
             proxy.close();
             diagnosis.close();
             closeLogger.close();
+            otlp.close();
             throw e;
         }
         admin.setDiagnosis(diagnosis);
         // /readyz turns unready as soon as a drain starts; POST /admin/drain starts one.
         admin.setReadiness(() -> !proxy.draining());
         admin.setDrainHook(proxy::drain);
-        return new CloseWatchApp(catalog, config, registry, closeLogger, observability, recentCloses, proxy, admin, diagnosis);
+        return new CloseWatchApp(catalog, config, registry, closeLogger, observability, recentCloses, proxy, admin, diagnosis, otlp);
     }
 
     /**
@@ -169,13 +177,17 @@ public final class CloseWatchApp implements AutoCloseable {
         admin.setDrainHook(drainHook);
     }
 
-    /** Closes the admin server, then the proxy, then writes the last suppressed-line summaries. */
+    /**
+     * Closes the admin server, then the proxy, then writes the last suppressed-line summaries and
+     * sends the last OTLP exports.
+     */
     @Override
     public void close() {
         admin.close();
         proxy.close();
         diagnosis.close();
         closeLogger.close();
+        otlp.close();
         registry.close();
     }
 }

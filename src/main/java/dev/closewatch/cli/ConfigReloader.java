@@ -182,6 +182,10 @@ public final class ConfigReloader {
         diff(keys, "admin.max_connections", a.maxConnections(), b.maxConnections());
         diff(keys, "admin.request_head_timeout", a.requestHeadTimeout(), b.requestHeadTimeout());
         diff(keys, "admin.keepalive_timeout", a.keepaliveTimeout(), b.keepaliveTimeout());
+        if (!old.otlp().equals(next.otlp())) {
+            // not shown: otlp.headers usually hold a collector's credentials
+            keys.add("otlp: changed (in use: the otlp settings read at start)");
+        }
         return keys;
     }
 

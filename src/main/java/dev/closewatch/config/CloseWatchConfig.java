@@ -26,6 +26,7 @@ import java.util.List;
  * @param trustedProxies CIDR blocks ({@code 10.0.0.0/8}, {@code fd00::/8}, or a single address) of
  *                       peers whose {@code X-Forwarded-*} headers are honoured; default none
  * @param diagnosis      timeout signatures: window, counts, tolerance
+ * @param otlp           OpenTelemetry export of the meters and close events ({@code otlp:}); off by default
  */
 public record CloseWatchConfig(
         String listen,
@@ -41,7 +42,8 @@ public record CloseWatchConfig(
         Boolean proxyProtocol,
         List<String> trustedProxies,
         DiagnosisConfig diagnosis,
-        ReconnectConfig reconnect) {
+        ReconnectConfig reconnect,
+        OtlpConfig otlp) {
 
     public static final String DEFAULT_LISTEN = "0.0.0.0:8080";
 
@@ -59,6 +61,17 @@ public record CloseWatchConfig(
         trustedProxies = trustedProxies == null ? List.of() : List.copyOf(trustedProxies);
         diagnosis = diagnosis == null ? DiagnosisConfig.defaults() : diagnosis;
         reconnect = reconnect == null ? new ReconnectConfig(null, null, null, null) : reconnect;
+        otlp = otlp == null ? OtlpConfig.disabled() : otlp;
+    }
+
+    /** A configuration without OpenTelemetry export. */
+    public CloseWatchConfig(String listen, TlsConfig tls, AdminConfig admin, UpstreamConfig upstream,
+                            LimitsConfig limits, KeepaliveConfig keepalive, DrainConfig drain,
+                            List<RouteConfig> routes, LogConfig log, List<CustomCodeConfig> codes,
+                            Boolean proxyProtocol, List<String> trustedProxies, DiagnosisConfig diagnosis,
+                            ReconnectConfig reconnect) {
+        this(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies,
+                diagnosis, reconnect, null);
     }
 
     /** A configuration with the default diagnosis settings. */
@@ -234,6 +247,7 @@ public record CloseWatchConfig(
         }
         diagnosis.validate(errors);
         reconnect.validate(errors);
+        otlp.validate(errors);
         return errors;
     }
 
@@ -253,12 +267,12 @@ public record CloseWatchConfig(
 
     /** A copy with these {@code reconnect:} settings. */
     public CloseWatchConfig withReconnect(ReconnectConfig reconnect) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy listening on {@code listen}. */
     public CloseWatchConfig withListen(String listen) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy whose admin server listens on {@code adminListen}. */
@@ -268,7 +282,7 @@ public record CloseWatchConfig(
 
     /** A copy with other admin settings. */
     public CloseWatchConfig withAdminConfig(AdminConfig admin) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with one route, {@code default}, for every path, to {@code upstreamUri}. */
@@ -278,56 +292,61 @@ public record CloseWatchConfig(
 
     /** A copy with these routes. */
     public CloseWatchConfig withRoutes(List<RouteConfig> routes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with other upstream settings. */
     public CloseWatchConfig withUpstreamTimeouts(UpstreamConfig upstream) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with other limits. */
     public CloseWatchConfig withLimits(LimitsConfig limits) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with other keepalive settings. */
     public CloseWatchConfig withKeepalive(KeepaliveConfig keepalive) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with other drain settings. */
     public CloseWatchConfig withDrain(DrainConfig drain) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with client-leg TLS. */
     public CloseWatchConfig withTls(TlsConfig tls) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with another close-log setting. */
     public CloseWatchConfig withLog(LogConfig log) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy that expects (or not) a PROXY protocol header on every client connection. */
     public CloseWatchConfig withProxyProtocol(boolean proxyProtocol) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy honouring {@code X-Forwarded-*} from these CIDR blocks. */
     public CloseWatchConfig withTrustedProxies(List<String> trustedProxies) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with other diagnosis settings. */
     public CloseWatchConfig withDiagnosis(DiagnosisConfig diagnosis) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
+    }
+
+    /** A copy with these {@code otlp:} settings. */
+    public CloseWatchConfig withOtlp(OtlpConfig otlp) {
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 
     /** A copy with these custom close codes. */
     public CloseWatchConfig withCodes(List<CustomCodeConfig> codes) {
-        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect);
+        return new CloseWatchConfig(listen, tls, admin, upstream, limits, keepalive, drain, routes, log, codes, proxyProtocol, trustedProxies, diagnosis, reconnect, otlp);
     }
 }

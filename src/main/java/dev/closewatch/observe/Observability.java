@@ -39,6 +39,7 @@ public final class Observability {
     private final CloseLogger closeLogger;
     private final Map<String, RouteMeters> routes = new ConcurrentHashMap<>();
     private final List<Consumer<CloseEvent>> closeConsumers = new CopyOnWriteArrayList<>();
+    private final List<java.util.function.BiConsumer<SessionFacts, CloseEvent>> endConsumers = new CopyOnWriteArrayList<>();
     private final OpenSessions openSessions = new OpenSessions();
     private final ReconnectMeters reconnectMeters;
     private volatile ReconnectTracker reconnects;
@@ -119,6 +120,15 @@ public final class Observability {
         closeConsumers.add(requireNonNull(consumer, "consumer"));
     }
 
+    /**
+     * Adds a consumer called with every close event and what the opening handshake said about its
+     * client ({@link SessionFacts#NONE} for a 1015 before the session opened), on the session's
+     * event loop; keep it quick (the OTLP log export only enqueues).
+     */
+    public void addSessionEndConsumer(java.util.function.BiConsumer<SessionFacts, CloseEvent> consumer) {
+        endConsumers.add(requireNonNull(consumer, "consumer"));
+    }
+
     /** Removes a consumer added with {@link #addCloseConsumer(Consumer)}. */
     public void removeCloseConsumer(Consumer<CloseEvent> consumer) {
         closeConsumers.remove(consumer);
@@ -158,6 +168,7 @@ public final class Observability {
                 openSessions.closed(event);
                 closeLogger.log(event);
                 publish(event);
+                publishEnd(facts, event);
             }
 
             /*
@@ -171,8 +182,19 @@ public final class Observability {
                 meters.openFailed(event.classification(), event.initiator(), event.cause().label());
                 closeLogger.log(event);
                 publish(event);
+                publishEnd(SessionFacts.NONE, event);
             }
         };
+    }
+
+    private void publishEnd(SessionFacts facts, CloseEvent event) {
+        for (java.util.function.BiConsumer<SessionFacts, CloseEvent> consumer : endConsumers) {
+            try {
+                consumer.accept(facts, event);
+            } catch (RuntimeException e) {
+                LOG.warn("session-end consumer {} failed on session {}", consumer, event.sessionId(), e);
+            }
+        }
     }
 
     private void publish(CloseEvent event) {

@@ -1,5 +1,6 @@
 package dev.closewatch.observe;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
@@ -23,14 +24,25 @@ public final class Registries {
      */
     public static PrometheusMeterRegistry prometheus() {
         PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+        bindProcessMeters(registry);
+        return registry;
+    }
+
+    /**
+     * Binds the JVM (memory, GC, threads, class loading) and process (CPU, uptime, file
+     * descriptors) binders and {@code closewatch_build_info} to {@code registry}; also for the OTLP
+     * registry, which gets its own. Returns the GC binder, which must be closed with the registry.
+     */
+    public static JvmGcMetrics bindProcessMeters(MeterRegistry registry) {
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
-        new JvmGcMetrics().bindTo(registry);
+        JvmGcMetrics gc = new JvmGcMetrics();
+        gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
         new BuildInfoMetrics().bindTo(registry);
-        return registry;
+        return gc;
     }
 }

@@ -87,7 +87,7 @@ class ConfigLoaderTest {
 
         // Then
         assertEquals(List.of("line 3: zzzzzz: unknown key (expected one of: admin, codes, diagnosis, drain, keepalive, "
-                + "limits, listen, log, proxy_protocol, reconnect, routes, tls, trusted_proxies, upstream)"), e.errors());
+                + "limits, listen, log, otlp, proxy_protocol, reconnect, routes, tls, trusted_proxies, upstream)"), e.errors());
     }
 
     @Test

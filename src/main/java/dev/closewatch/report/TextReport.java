@@ -49,9 +49,12 @@ public final class TextReport {
                 .append(r.openSessions()).append(" open now.\n");
         if (!r.closesByCode().isEmpty()) {
             out.append("\nCloses by code:\n");
+            int nameWidth = r.closesByCode().stream().mapToInt(c -> title(c).length()).max().orElse(0);
+            int countWidth = Long.toString(r.closesByCode().get(0).count()).length();
+            String row = "  %-7s %-" + nameWidth + "s %" + countWidth + "d  (client %d, upstream %d, proxy %d)%n";
             for (CodeCount c : r.closesByCode()) {
-                out.append(String.format(Locale.ROOT, "  %-7s %-28s %6d  (client %d, upstream %d, proxy %d)%n",
-                        c.code(), c.name() + " [" + c.category() + "]", c.count(), c.client(), c.upstream(), c.proxy()));
+                out.append(String.format(Locale.ROOT, row, c.code(), clean(title(c)), c.count(), c.client(), c.upstream(),
+                        c.proxy()));
                 out.append("          means: ").append(clean(c.description())).append('\n');
                 if (!c.category().equals("normal")) {
                     out.append("          remedy: ").append(clean(c.remedy())).append('\n');
@@ -129,6 +132,10 @@ public final class TextReport {
             }
         }
         return out.toString();
+    }
+
+    private static String title(CodeCount c) {
+        return c.name() + " [" + c.category() + "]";
     }
 
     private static String meaning(SignatureLine s) {

@@ -279,6 +279,29 @@ class ReportEndToEndTest {
         }
     }
 
+    @Test
+    void shouldRefuseAWindowOutsideOneSecondToOneHour() throws Exception {
+        // Given an instance
+        AdminClient client = new AdminClient(Duration.ofSeconds(5), null);
+        HostPort address = new HostPort("127.0.0.1", a.adminPort());
+
+        // When the summary or the report is asked for two hours, or half a second
+        AdminClient.AdminException summary = org.junit.jupiter.api.Assertions.assertThrows(AdminClient.AdminException.class,
+                () -> client.get(address, "/api/summary?window=2h"));
+        AdminClient.AdminException millis = org.junit.jupiter.api.Assertions.assertThrows(AdminClient.AdminException.class,
+                () -> client.get(address, "/api/summary?window=500ms"));
+        Result report = run("report", "--admin", admin(a), "--window", "2h");
+
+        // Then the admin server answers 400 with what was expected, and the command exits 2 saying the same
+        assertEquals("http://" + address + "/api/summary?window=2h: 400 window: '2h' (expected: whole seconds from 1s to 1h, "
+                + "e.g. 10m)", summary.getMessage());
+        assertTrue(millis.getMessage().endsWith(": 400 window: '500ms' (expected: whole seconds from 1s to 1h, e.g. 10m)"),
+                millis.getMessage());
+        assertEquals(2, report.exit());
+        assertEquals("", report.out());
+        assertTrue(report.err().startsWith("--window: '2h' (expected: whole seconds from 1s to 1h, e.g. 10m)"), report.err());
+    }
+
     private static RawClient open(ProxyHarness h, String path) throws Exception {
         RawClient c = RawClient.open(h.port(), path);
         assertEquals(101, c.response().status(), path);

@@ -8,6 +8,7 @@ import dev.closewatch.admin.QueryParams.BadRequest;
 import dev.closewatch.catalog.Category;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.AdminConfig;
+import dev.closewatch.config.Durations;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.diagnose.top.TopOffenders;
 import dev.closewatch.observe.LogText;
@@ -41,6 +42,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -121,7 +123,7 @@ public final class AdminServer implements AutoCloseable {
     /** Default {@code limit} of {@code /api/closes} (capped by the ring's capacity). */
     static final int CLOSES_DEFAULT_LIMIT = 100;
     /** Default {@code window} of {@code /api/summary}: the top offenders' window. */
-    static final java.time.Duration SUMMARY_DEFAULT_WINDOW = java.time.Duration.ofMinutes(10);
+    static final Duration SUMMARY_DEFAULT_WINDOW = Duration.ofMinutes(10);
     /** Longest request line, bytes (RFC 9112 §3: a server may answer 414 beyond its limit). */
     static final int MAX_INITIAL_LINE = 4096;
     /** Largest header section, bytes (RFC 6585 §5: 431 beyond). */
@@ -624,11 +626,11 @@ public final class AdminServer implements AutoCloseable {
     /** {@code window} a duration such as {@code 10m} (1s-1h, default 10m): session ends in it by code. */
     private Response summary(Request request) {
         QueryParams q = QueryParams.parse(request.target(), Set.of("window"));
-        java.time.Duration window = SUMMARY_DEFAULT_WINDOW;
+        Duration window = SUMMARY_DEFAULT_WINDOW;
         String text = q.get("window");
         if (text != null) {
             try {
-                window = dev.closewatch.config.Durations.parse(text);
+                window = Durations.parse(text);
             } catch (IllegalArgumentException e) {
                 window = null;
             }

@@ -7,6 +7,7 @@ import dev.closewatch.websocket.CloseEvent;
 import dev.closewatch.websocket.Initiator;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
@@ -39,7 +40,7 @@ final class CloseWindow implements Consumer<CloseEvent> {
 
     CloseWindow(LongSupplier nanoClock) {
         this.nanoClock = requireNonNull(nanoClock, "nanoClock");
-        java.util.Arrays.fill(sliceSecond, Long.MIN_VALUE);
+        Arrays.fill(sliceSecond, Long.MIN_VALUE);
     }
 
     @Override

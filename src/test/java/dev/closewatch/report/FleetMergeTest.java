@@ -82,6 +82,9 @@ class FleetMergeTest {
         assertEquals(List.of("app/2:16", "bot/1.0:12", "curl/8:1"), r.topOffenders().get(0).entries().stream()
                 .map(e -> e.value() + ":" + e.count()).toList());
 
+        // and the document, culprits and evidence included, has the documented shape
+        assertEquals(List.of(), schema().validate(JsonReport.render(r), InputFormat.JSON));
+
         // and the text says it in plain words
         List<String> lines = TextReport.render(r).lines().toList();
         assertTrue(lines.contains("  route chat, client leg: 30 of 37 abnormal ends after 60.0 s idle: an idle timeout of "
@@ -105,8 +108,7 @@ class FleetMergeTest {
         FleetReport r = new FleetMerge(CloseCatalog.loadDefault()).merge(List.of(new FleetMerge.Outcome(one.admin(), one, null),
                 new FleetMerge.Outcome("10.0.0.9:8081", null, "http://10.0.0.9:8081/api/summary?window=600s: refused")),
                 Duration.ofMinutes(10), 5, NOW);
-        Schema schema = SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
-                .getSchema(Files.readString(Path.of("docs/report.schema.json")), InputFormat.JSON);
+        Schema schema = schema();
         String valid = JsonReport.render(r);
         assertEquals(List.of(), schema.validate(valid, InputFormat.JSON));
 
@@ -118,6 +120,11 @@ class FleetMergeTest {
         // Then the validator names both
         assertEquals(2, schema.validate(changed.toString(), InputFormat.JSON).size(),
                 schema.validate(changed.toString(), InputFormat.JSON).toString());
+    }
+
+    private static Schema schema() throws Exception {
+        return SchemaRegistry.withDefaultDialect(SpecificationVersion.DRAFT_2020_12)
+                .getSchema(Files.readString(Path.of("docs/report.schema.json")), InputFormat.JSON);
     }
 
     private static AdminClient.Instance instance(String admin, String summary, String signatures, String byPreviousCode,
@@ -134,7 +141,7 @@ class FleetMergeTest {
 
     private static String code(String code, String name, String category, long count, long client, long upstream, long proxy) {
         return "{\"code\":\"" + code + "\",\"name\":\"" + name + "\",\"category\":\"" + category
-                + "\",\"severity\":\"warning\",\"description\":\"d\",\"remedy\":\"r\",\"count\":" + count + ",\"client\":" + client
+                + "\",\"severity\":\"abnormal\",\"description\":\"d\",\"remedy\":\"r\",\"count\":" + count + ",\"client\":" + client
                 + ",\"upstream\":" + upstream + ",\"proxy\":" + proxy + "}";
     }
 

@@ -82,7 +82,7 @@ final class ReportCommand implements Callable<Integer> {
     int timeoutSeconds;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         Duration windowDuration = window();
@@ -134,7 +134,7 @@ final class ReportCommand implements Callable<Integer> {
         return d;
     }
 
-    private String token() throws IOException {
+    private String token() {
         if (token == null) {
             return null;
         }

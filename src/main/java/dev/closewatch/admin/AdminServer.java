@@ -8,6 +8,7 @@ import dev.closewatch.admin.QueryParams.BadRequest;
 import dev.closewatch.catalog.Category;
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.AdminConfig;
+import dev.closewatch.config.Durations;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.diagnose.top.TopOffenders;
 import dev.closewatch.observe.LogText;
@@ -41,6 +42,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
@@ -83,6 +85,8 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code GET /api/closes/stream} — each close event as it happens, as Server-Sent Events
  *       ({@code event: close}, {@code data:} the same JSON as one {@code /api/closes} item);</li>
  *   <li>{@code GET /api/codes} — the close-code catalog (JSON);</li>
+ *   <li>{@code GET /api/diagnosis} — the timeout signatures and reconnect storms now (JSON);</li>
+ *   <li>{@code GET /api/summary?window=} — session ends of the last window by status code (JSON);</li>
  *   <li>{@code GET /api/reconnects} — reconnect storms now and reconnects by previous code (JSON);</li>
  *   <li>{@code GET /api/top?by=&category=&limit=} — heavy hitters of session ends (JSON).</li>
  * </ul>
@@ -118,6 +122,8 @@ public final class AdminServer implements AutoCloseable {
     static final int SESSIONS_MAX_LIMIT = 100_000;
     /** Default {@code limit} of {@code /api/closes} (capped by the ring's capacity). */
     static final int CLOSES_DEFAULT_LIMIT = 100;
+    /** Default {@code window} of {@code /api/summary}: the top offenders' window. */
+    static final Duration SUMMARY_DEFAULT_WINDOW = Duration.ofMinutes(10);
     /** Longest request line, bytes (RFC 9112 §3: a server may answer 414 beyond its limit). */
     static final int MAX_INITIAL_LINE = 4096;
     /** Largest header section, bytes (RFC 6585 §5: 431 beyond). */
@@ -137,7 +143,7 @@ public final class AdminServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AdminServer.class);
     private static final String REALM = "Bearer realm=\"closewatch admin\"";
     private static final String PATHS = "/metrics, /healthz, /readyz, POST /admin/drain, POST /admin/reload, "
-            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis, /api/reconnects, /api/top";
+            + "/api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis, /api/summary, /api/reconnects, /api/top";
 
     private final AdminConfig config;
     private final PrometheusMeterRegistry registry;
@@ -145,6 +151,7 @@ public final class AdminServer implements AutoCloseable {
     private final Observability observability;
     private final RecentCloses recentCloses;
     private final CloseEventStream stream;
+    private final CloseWindow closeWindow = new CloseWindow(System::nanoTime);
     private final AdminMeters meters;
     private final byte[] token;
     private final int maxWorking;
@@ -217,6 +224,7 @@ public final class AdminServer implements AutoCloseable {
             throw e;
         }
         observability.addCloseConsumer(admin.stream);
+        observability.addCloseConsumer(admin.closeWindow);
         LOG.atInfo().addKeyValue("event", "admin.listening")
                 .addKeyValue("address", new HostPort(listen.host(), admin.address().getPort()))
                 .addKeyValue("token", admin.token == null ? "off" : "required")
@@ -387,6 +395,11 @@ public final class AdminServer implements AutoCloseable {
                 case "/api/diagnosis" -> {
                     if (allow(conn, request, "GET", "HEAD")) {
                         work(conn, request, this::diagnosis);
+                    }
+                }
+                case "/api/summary" -> {
+                    if (allow(conn, request, "GET", "HEAD")) {
+                        work(conn, request, this::summary);
                     }
                 }
                 case "/api/reconnects" -> {
@@ -606,7 +619,28 @@ public final class AdminServer implements AutoCloseable {
         if (detector == null) {
             return Response.of(501, TEXT, "diagnosis: not running\n");
         }
-        return Response.of(200, JSON, AdminJson.write(AdminJson.Diagnosis.of(detector)));
+        return Response.of(200, JSON, AdminJson.write(DiagnosisJson.Diagnosis.of(detector,
+                observability.reconnects().snapshot())));
+    }
+
+    /** {@code window} a duration such as {@code 10m} (1s-1h, default 10m): session ends in it by code. */
+    private Response summary(Request request) {
+        QueryParams q = QueryParams.parse(request.target(), Set.of("window"));
+        Duration window = SUMMARY_DEFAULT_WINDOW;
+        String text = q.get("window");
+        if (text != null) {
+            try {
+                window = Durations.parse(text);
+            } catch (IllegalArgumentException e) {
+                window = null;
+            }
+            if (window == null || window.toMillis() % 1000 != 0 || window.toSeconds() < 1
+                    || window.compareTo(CloseWindow.MAX_WINDOW) > 0) {
+                throw new BadRequest("window: '" + text + "' (expected: whole seconds from 1s to 1h, e.g. 10m)");
+            }
+        }
+        return Response.of(200, JSON, AdminJson.write(DiagnosisJson.Summary.of(window, Instant.now(),
+                observability.openSessions().snapshot().size(), closeWindow.counts(window))));
     }
 
     private Response reconnects(Request request) {
@@ -679,6 +713,7 @@ public final class AdminServer implements AutoCloseable {
             return;
         }
         observability.removeCloseConsumer(stream);
+        observability.removeCloseConsumer(closeWindow);
         if (serverChannel != null) {
             serverChannel.close().awaitUninterruptibly(5, TimeUnit.SECONDS);
         }

@@ -1,12 +1,18 @@
 package dev.closewatch.admin;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import dev.closewatch.config.DiagnosisConfig;
+import dev.closewatch.diagnose.SignatureDetector;
 import dev.closewatch.diagnose.reconnect.ReconnectTracker;
 import dev.closewatch.diagnose.top.TopOffenders;
+import dev.closewatch.websocket.Initiator;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 
 /**
- * The JSON shapes of {@code GET /api/reconnects} and {@code GET /api/top} (snake_case, in
+ * The JSON shapes of {@code GET /api/diagnosis}, {@code GET /api/summary}, {@code GET /api/reconnects}
+ * and {@code GET /api/top} (snake_case, in
  * declaration order, written by {@link AdminJson#write}): the wire contract, rename only together
  * with its readers.
  */
@@ -67,6 +73,52 @@ final class DiagnosisJson {
 
         static EntryView of(TopOffenders.Entry e) {
             return new EntryView(e.value(), e.estimate(), e.lowerBound(), e.upperBound());
+        }
+    }
+
+    /**
+     * {@code /api/diagnosis}: the signature settings and timeout signatures found now (as
+     * {@link AdminJson.Diagnosis}), then the reconnect storms now, so one answer lists every "why"
+     * the instance sees; {@code /api/reconnects} keeps its own shape.
+     */
+    record Diagnosis(long windowSeconds, int minCount, double minShare, long toleranceMs, double toleranceRatio,
+                     List<AdminJson.SignatureView> signatures, long reconnectWindowSeconds, int stormAfter,
+                     List<StormView> storms) {
+
+        static Diagnosis of(SignatureDetector detector, ReconnectTracker.Snapshot reconnects) {
+            DiagnosisConfig c = detector.config();
+            return new Diagnosis(c.window().toSeconds(), c.minCount(), c.minShare(), c.tolerance().toMillis(),
+                    c.toleranceRatio(), detector.signatures().stream().map(AdminJson.SignatureView::of).toList(),
+                    reconnects.window().toSeconds(), reconnects.stormAfter(),
+                    reconnects.storms().stream().map(StormView::of).toList());
+        }
+    }
+
+    /**
+     * {@code /api/summary}: the session ends of the last {@code window_seconds} up to {@code until}
+     * (ISO-8601 UTC) by status code, most first, and the sessions open now.
+     */
+    record Summary(long windowSeconds, String until, int openSessions, long closes, List<CodeCountView> byCode) {
+
+        static Summary of(Duration window, Instant until, int openSessions, List<CloseWindow.CodeCount> counts) {
+            return new Summary(window.toSeconds(), until.toString(), openSessions,
+                    counts.stream().mapToLong(CloseWindow.CodeCount::total).sum(),
+                    counts.stream().map(CodeCountView::of).toList());
+        }
+    }
+
+    /**
+     * One code's ends in the window: the {@code code} label (as {@code closewatch_closes_total}),
+     * the catalog's name, category, severity, meaning and remedy, and the count in total and by
+     * initiator.
+     */
+    record CodeCountView(String code, String name, String category, String severity, String description,
+                         String remedy, long count, long client, long upstream, long proxy) {
+
+        static CodeCountView of(CloseWindow.CodeCount c) {
+            return new CodeCountView(c.code().label(), c.code().name(), c.code().category().label(),
+                    c.code().severity().label(), c.code().description(),
+                    c.code().remedy(), c.total(), c.of(Initiator.CLIENT), c.of(Initiator.UPSTREAM), c.of(Initiator.PROXY));
         }
     }
 

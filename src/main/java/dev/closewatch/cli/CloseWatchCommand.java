@@ -11,12 +11,13 @@ import picocli.CommandLine.IVersionProvider;
                 + "(RFC 6455 close codes, Prometheus metrics, one diagnostic log line per session end).",
         subcommands = {RunCommand.class, DemoCommand.class, ExplainCommand.class, CodesCommand.class,
             CheckConfigCommand.class, EchoUpstreamCommand.class, HealthcheckCommand.class,
-            CompletionCommand.class, CommandLine.HelpCommand.class},
+            CompletionCommand.class, ReportCommand.class, CommandLine.HelpCommand.class},
         exitCodeListHeading = "Exit codes (docs/cli.md):%n",
         exitCodeList = {" 0:success; run: drained, every session closed within drain.timeout",
             " 1:runtime failure, e.g. a listen address cannot be bound",
             " 2:usage error: unknown option or bad argument",
             " 3:run: drained, but some sessions had to be cut at drain.timeout",
+            " 4:report: some instances did not answer (named on stderr); the report covers the others",
             "78:configuration error: the file or the flags are not a valid configuration"})
 public final class CloseWatchCommand {
 

@@ -377,7 +377,7 @@ class AdminServerTest {
         // Then
         assertEquals(404, missing.statusCode());
         assertEquals("not found: /api/nothing (expected one of: /metrics, /healthz, /readyz, POST /admin/drain, "
-                + "POST /admin/reload, /api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis, /api/reconnects, /api/top)\n",
+                + "POST /admin/reload, /api/sessions, /api/closes, /api/closes/stream, /api/codes, /api/diagnosis, /api/summary, /api/reconnects, /api/top)\n",
                 missing.body());
         assertEquals(405, post.statusCode());
         assertEquals("GET, HEAD", post.headers().firstValue("Allow").orElseThrow());

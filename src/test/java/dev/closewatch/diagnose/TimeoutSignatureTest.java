@@ -119,6 +119,14 @@ class TimeoutSignatureTest {
                         () -> diagnosis(h).get("signatures"), s -> s.size() == 2);
                 assertSignature(signatures.get(0), "direct", "client", "3", 3.0);
                 assertSignature(signatures.get(1), "tunnel", "upstream", "2", 2.0);
+                // 3 s and 2 s are no well-known default, so no culprit is named; against the defaults scaled as
+                // this test scales the timeouts (1/20: nginx 60 s -> 3 s, HAProxy 50 s -> 2.5 s) the measured
+                // values name nginx on the client leg and HAProxy on the upstream leg
+                assertEquals(0, signatures.get(0).get("culprits").size(), signatures.get(0).toString());
+                assertEquals(0, signatures.get(1).get("culprits").size(), signatures.get(1).toString());
+                assertTrue(scaledCulprits(signatures.get(0)).contains("nginx"), scaledCulprits(signatures.get(0)).toString());
+                assertTrue(scaledCulprits(signatures.get(1)).contains("HAProxy (Debian/Ubuntu packaged haproxy.cfg)"),
+                        scaledCulprits(signatures.get(1)).toString());
                 assertEquals(5.0, h.app.registry().get("closewatch.diagnosis.signature")
                         .tags("route", "direct", "leg", "client", "kind", "idle", "seconds", "3").gauge().value());
                 assertEquals(5.0, h.app.registry().get("closewatch.diagnosis.signature")
@@ -157,6 +165,19 @@ class TimeoutSignatureTest {
         assertEquals(SESSIONS, s.get("total").asInt(), s.toString());
         double value = s.get("seconds").asDouble();
         assertTrue(value >= seconds - 0.4 && value < seconds + 0.9, s.toString());
+    }
+
+    /**
+     * The products whose idle default divided by 20 lies within the detector's default tolerance
+     * (max(1 s, 2 %)) of signature {@code s}'s value, as {@link Intermediaries#matching} finds culprits.
+     */
+    private static List<String> scaledCulprits(JsonNode s) {
+        long value = Math.round(s.get("seconds").asDouble() * 1000);
+        List<Intermediary> scaled = Intermediaries.loadDefault().all().stream()
+                .map(i -> new Intermediary(i.product(), i.setting(), i.defaultValue().dividedBy(20), i.kind(), i.source(), i.note()))
+                .toList();
+        return new Intermediaries(scaled).matching(TimeoutKind.IDLE, value, Math.max(1000, Math.round(0.02 * value)))
+                .stream().map(Intermediary::product).toList();
     }
 
     /** The diagnosis lines so far, as "state route leg", in order (sorted within one tick's pair). */

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.closewatch.demo.TrafficMix;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -28,7 +30,8 @@ import picocli.CommandLine;
 /**
  * {@code closewatch demo} end to end, in-process with captured standard output (not a terminal):
  * within its first minute the running demo's admin API reports the idle-timeout signature of its
- * intermediary, a reconnect storm and the noisy client as top offender; its output is one line per
+ * intermediary, a reconnect storm and the noisy client as top offender, and {@code closewatch report}
+ * against it explains them; its output is one line per
  * second and a final summary. Bounded: the demo runs 60 s, the test about 65 s.
  */
 class DemoCommandTest {
@@ -75,7 +78,7 @@ class DemoCommandTest {
             // a reconnect storm: only the clients that reconnect at once, never those that back off
             left = Duration.ofSeconds(DURATION).minusNanos(System.nanoTime() - started);
             JsonNode storms = await().atMost(left).pollInterval(Duration.ofMillis(500)).until(
-                    () -> get(admin, "/api/reconnects").get("storms"), s -> s.size() > 0);
+                    () -> get(admin, "/api/diagnosis").get("storms"), s -> s.size() > 0);
             assertTrue(storms.size() <= 3, storms.toString());
             for (JsonNode storm : storms) {
                 assertTrue(storm.get("reconnects_in_a_row").asInt() >= 5, storms.toString());
@@ -85,6 +88,21 @@ class DemoCommandTest {
             left = Duration.ofSeconds(DURATION).minusNanos(System.nanoTime() - started);
             await().atMost(left).pollInterval(Duration.ofMillis(500)).until(() -> TrafficMix.NOISY_USER_AGENT.equals(
                     topValue(admin, "user_agent")) && TrafficMix.NOISY_ADDRESS.equals(topValue(admin, "client")));
+
+            // and `closewatch report` against the running demo explains them in plain language
+            StringWriter report = new StringWriter();
+            int reportExit = new CommandLine(new CloseWatchCommand()).setOut(new PrintWriter(report, true))
+                    .setErr(new PrintWriter(new StringWriter(), true)).execute("report", "--admin", admin);
+            String text = report.toString();
+            assertEquals(0, reportExit, text);
+            assertTrue(text.startsWith("closewatch report: 1 of 1 instance answered (" + admin + ")"), text);
+            assertTrue(Pattern.compile("(?m)^  1006 +Abnormal Closure \\[abnormal\\] +\\d+").matcher(text).find(), text);
+            assertTrue(Pattern.compile("(?m)^Timeout signatures: [1-9]\\d*\\n  route default, client leg: \\d+ of \\d+ "
+                    + "abnormal ends after 4\\.\\d s idle: an idle timeout of (about )?4\\.\\d s between the clients and closewatch$")
+                    .matcher(text).find(), text);
+            assertTrue(Pattern.compile("(?m)^Reconnect storms: [1-3] clients? reconnects? again and again without backing off$")
+                    .matcher(text).find(), text);
+            assertTrue(text.contains(TrafficMix.NOISY_ADDRESS), text);
 
             // the demo ends itself at --duration
             exit = demo.get(TimeUnit.SECONDS.toNanos(DURATION + 15) - (System.nanoTime() - started), TimeUnit.NANOSECONDS);

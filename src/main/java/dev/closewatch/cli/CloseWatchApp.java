@@ -84,7 +84,8 @@ public final class CloseWatchApp implements AutoCloseable {
         observability.publishCatalog(catalog);
         RecentCloses recentCloses = new RecentCloses(config.admin().recentCloses());
         observability.addCloseConsumer(recentCloses);
-        SignatureDetector diagnosis = SignatureDetector.start(config.diagnosis(), Intermediaries.loadDefault(), otlp.registry());
+        SignatureDetector diagnosis = SignatureDetector.start(config.diagnosis(),
+                Intermediaries.loadDefault().withOperatorEntries(config.diagnosis().intermediaries()), otlp.registry());
         observability.addCloseConsumer(diagnosis);
         ProxyServer proxy;
         try {

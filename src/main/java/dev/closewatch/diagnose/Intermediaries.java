@@ -3,6 +3,7 @@ package dev.closewatch.diagnose;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.closewatch.config.IntermediaryConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -82,6 +83,24 @@ public final class Intermediaries {
             case "m" -> Duration.ofMinutes(n);
             default -> Duration.ofHours(n);
         };
+    }
+
+    /**
+     * These entries after the operator's own {@code first} (a validated configuration's), which a
+     * signature then names before any well-known default.
+     */
+    public Intermediaries withOperatorEntries(List<IntermediaryConfig> first) {
+        if (first.isEmpty()) {
+            return this;
+        }
+        List<Intermediary> list = new ArrayList<>();
+        for (IntermediaryConfig c : first) {
+            list.add(new Intermediary(c.product(), c.setting(), c.timeout(), TimeoutKind.parse(c.kind()),
+                    c.source() == null || c.source().isBlank() ? "operator configuration" : c.source(),
+                    c.note() == null ? "" : c.note()));
+        }
+        list.addAll(all);
+        return new Intermediaries(list);
     }
 
     /** Every entry, in file order. */

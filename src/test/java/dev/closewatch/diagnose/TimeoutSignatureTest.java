@@ -11,6 +11,7 @@ import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.closewatch.config.DiagnosisConfig;
+import dev.closewatch.config.IntermediaryConfig;
 import dev.closewatch.config.RouteConfig;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
@@ -72,7 +73,7 @@ class TimeoutSignatureTest {
                 .withRoutes(List.of(
                         new RouteConfig("direct", "/direct", null, c.routes().get(0).upstream(), null),
                         new RouteConfig("tunnel", "/tunnel", null, "ws://127.0.0.1:" + haproxyPort, null)))
-                .withDiagnosis(new DiagnosisConfig(Duration.ofSeconds(8), SESSIONS, 0.5, null, null)))) {
+                .withDiagnosis(new DiagnosisConfig(Duration.ofSeconds(8), SESSIONS, 0.5, null, null, SCALED_DEFAULTS)))) {
             // an upstream that answers 101 and then stays silent until its connection goes
             h.upstream.script(conn -> {
                 try {
@@ -119,14 +120,12 @@ class TimeoutSignatureTest {
                         () -> diagnosis(h).get("signatures"), s -> s.size() == 2);
                 assertSignature(signatures.get(0), "direct", "client", "3", 3.0);
                 assertSignature(signatures.get(1), "tunnel", "upstream", "2", 2.0);
-                // 3 s and 2 s are no well-known default, so no culprit is named; against the defaults scaled as
-                // this test scales the timeouts (1/20: nginx 60 s -> 3 s, HAProxy 50 s -> 2.5 s) the measured
-                // values name nginx on the client leg and HAProxy on the upstream leg
-                assertEquals(0, signatures.get(0).get("culprits").size(), signatures.get(0).toString());
-                assertEquals(0, signatures.get(1).get("culprits").size(), signatures.get(1).toString());
-                assertTrue(scaledCulprits(signatures.get(0)).contains("nginx"), scaledCulprits(signatures.get(0)).toString());
-                assertTrue(scaledCulprits(signatures.get(1)).contains("HAProxy (Debian/Ubuntu packaged haproxy.cfg)"),
-                        scaledCulprits(signatures.get(1)).toString());
+                // 3 s and 2 s are no well-known default; the test's config lists the well-known defaults scaled
+                // as this test scales the timeouts (1/20: nginx 60 s -> 3 s, HAProxy 50 s -> 2.5 s) as the
+                // operator's own intermediaries, and the API names nginx on the client leg, HAProxy on the upstream leg
+                assertTrue(culprits(signatures.get(0)).contains("nginx (scaled 1/20)"), signatures.get(0).toString());
+                assertTrue(culprits(signatures.get(1)).contains("HAProxy (Debian/Ubuntu packaged haproxy.cfg) (scaled 1/20)"),
+                        signatures.get(1).toString());
                 assertEquals(5.0, h.app.registry().get("closewatch.diagnosis.signature")
                         .tags("route", "direct", "leg", "client", "kind", "idle", "seconds", "3").gauge().value());
                 assertEquals(5.0, h.app.registry().get("closewatch.diagnosis.signature")
@@ -167,17 +166,17 @@ class TimeoutSignatureTest {
         assertTrue(value >= seconds - 0.4 && value < seconds + 0.9, s.toString());
     }
 
-    /**
-     * The products whose idle default divided by 20 lies within the detector's default tolerance
-     * (max(1 s, 2 %)) of signature {@code s}'s value, as {@link Intermediaries#matching} finds culprits.
-     */
-    private static List<String> scaledCulprits(JsonNode s) {
-        long value = Math.round(s.get("seconds").asDouble() * 1000);
-        List<Intermediary> scaled = Intermediaries.loadDefault().all().stream()
-                .map(i -> new Intermediary(i.product(), i.setting(), i.defaultValue().dividedBy(20), i.kind(), i.source(), i.note()))
-                .toList();
-        return new Intermediaries(scaled).matching(TimeoutKind.IDLE, value, Math.max(1000, Math.round(0.02 * value)))
-                .stream().map(Intermediary::product).toList();
+    /** The well-known defaults divided by 20, as the operator's own intermediaries. */
+    private static final List<IntermediaryConfig> SCALED_DEFAULTS = Intermediaries.loadDefault().all().stream()
+            .map(i -> new IntermediaryConfig(i.product() + " (scaled 1/20)", i.setting(), i.defaultValue().dividedBy(20),
+                    i.kind().label(), i.source(), null))
+            .toList();
+
+    /** The products signature {@code s} names as likely culprits. */
+    private static List<String> culprits(JsonNode s) {
+        List<String> products = new ArrayList<>();
+        s.get("culprits").forEach(c -> products.add(c.get("product").asText()));
+        return products;
     }
 
     /** The diagnosis lines so far, as "state route leg", in order (sorted within one tick's pair). */

@@ -71,7 +71,7 @@ class DemoCommandTest {
             assertTrue(seconds >= 4.0 && seconds < 5.0, signature.toString());
             // (the relay cuts at 4 s of silence or a little later on a busy machine)
             assertTrue(signature.get("text").asText().matches(
-                    ".* after 4\\.\\d s idle .*: an idle timeout of 4\\.\\d s between the clients and closewatch"),
+                    ".* after 4(\\.\\d)? s idle .*: an idle timeout of 4(\\.\\d)? s between the clients and closewatch"),
                     signature.toString());
             assertTrue(signature.get("remedy").asText().contains("keepalive.ping_interval"), signature.toString());
 

@@ -124,6 +124,7 @@ public final class ReconnectTracker {
             }
             s.lastSeen = now;
             s.route = route;
+            s.open++;
             if (s.previous == null) {
                 // No end recorded yet: another session of the same key (a NAT, a second tab), or
                 // the client came back before the proxy saw the end of its previous session's
@@ -159,6 +160,7 @@ public final class ReconnectTracker {
                 keys.put(hash, s);
             }
             s.lastSeen = now;
+            s.open = Math.max(0, s.open - 1);
             s.endedAt = Math.min(clientClosedNanos, now);
             s.previous = event.classification();
             s.afterTrouble = event.classification().category() == Category.ABNORMAL
@@ -166,9 +168,12 @@ public final class ReconnectTracker {
             if (!s.afterTrouble) {
                 s.lastDelay = -1;
             }
-            if (s.pendingOpen != NONE && s.pendingOpen >= s.endedAt - END_RACE_NANOS) {
-                // The key's next session opened before this end was recorded (at most
-                // END_RACE_NANOS before the end itself: a reconnect whose 101 won the race).
+            if (s.pendingOpen != NONE && (s.pendingOpen >= s.endedAt
+                    || s.open > 0 && s.pendingOpen >= s.endedAt - END_RACE_NANOS)) {
+                // The key's next session opened before this end was recorded: after the end, or
+                // (while another session of the key is open, so the pending open is not the
+                // ending session's own) at most END_RACE_NANOS before it, a reconnect whose 101
+                // won the race.
                 r = judge(hash, s, s.route, s.pendingOpen);
             }
             s.pendingOpen = NONE;
@@ -291,6 +296,8 @@ public final class ReconnectTracker {
         long lastDelay = -1;
         /** When a session opened with no end to match yet; {@link #NONE} if none. */
         long pendingOpen = NONE;
+        /** Sessions of the key open now (opened, not yet ended), at least 0. */
+        int open;
         int streak;
         /** The last delays in milliseconds, a ring; allocated at the first reconnect. */
         int[] delays;

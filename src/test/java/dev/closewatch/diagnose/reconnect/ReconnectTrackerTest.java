@@ -171,7 +171,12 @@ class ReconnectTrackerTest {
         advance(Duration.ofMillis(200));
         tracker.closed("b", event("r", 1006, Initiator.CLIENT), nanos.get());
 
-        // Then a's is a reconnect after 0 s; b's second session was a concurrent one, not a reconnect
+        // and a session that lasted 50 ms, alone
+        tracker.opened("r", "c");
+        advance(Duration.ofMillis(50));
+        tracker.closed("c", event("r", 1006, Initiator.CLIENT), nanos.get());
+
+        // Then a's is a reconnect after 0 s; b's second session was a concurrent one, and c's own open no reconnect
         assertEquals(1.0, registry.get(ReconnectMeters.RECONNECTS).tags("route", "r", "previous_code", "1006").counter().count());
         assertEquals(new ReconnectTracker.PreviousCode("1006", 1, 0, 0, 0), tracker.snapshot().byPreviousCode().get(0));
     }

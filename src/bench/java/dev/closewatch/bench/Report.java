@@ -107,6 +107,11 @@ final class Report {
 
     /** {@code target}'s figure over {@code other}'s, paired by round. */
     private List<Double> ratios(String scenario, String figure, String target, String other) {
+        return ratios(runs, scenario, figure, target, other);
+    }
+
+    /** {@code target}'s figure over {@code other}'s in {@code runs}, paired by round. */
+    static List<Double> ratios(List<Run> runs, String scenario, String figure, String target, String other) {
         List<Double> v = new ArrayList<>();
         for (Run t : runs) {
             if (!t.scenario().equals(scenario) || !t.target().equals(target) || t.figure(figure) == null) {

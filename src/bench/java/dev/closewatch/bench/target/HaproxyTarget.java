@@ -98,7 +98,11 @@ public final class HaproxyTarget implements Target {
         Files.createDirectories(dir);
         int port = Ports.free();
         Path conf = dir.resolve("haproxy.cfg");
-        Files.writeString(conf, config(port, upstream, maxConnections, threads));
+        // HAProxy refuses to start when it cannot raise its file limit to what maxconn needs (two
+        // sockets per session and a few of its own), and no process here may go past the hard limit.
+        long limit = CloseWatchTarget.openFileLimit();
+        int maxconn = (int) Math.min(maxConnections, (limit - 64) / 2);
+        Files.writeString(conf, config(port, upstream, maxconn, threads));
         Process p = new ProcessBuilder(haproxy.toString(), "-db", "-f", conf.toAbsolutePath().toString())
                 .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);

@@ -23,7 +23,7 @@ fi
 
 build_dir="${BENCH_BUILD_DIR:-$PWD/target}"
 start=$(date +%s)
-# Bounded: the smoke takes about two minutes on a quiet machine; 300 s is the most it may take (the guard's
+# Bounded: the smoke takes about 2 minutes (133 s at a load average of 4-6); 300 s is the most it may take (the guard's
 # second set of rounds included).
 timeout --kill-after=10 300 ./mvnw -B -q -Pbench -Dbuild.dir="$build_dir" verify -Dbench.mode=smoke \
   -Dbench.args="--netty-floor --guard"

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.closewatch.bench.load.Driver;
 import dev.closewatch.bench.target.CloseWatchTarget;
 import dev.closewatch.bench.target.DirectTarget;
+import dev.closewatch.bench.target.HaproxyTarget;
 import dev.closewatch.bench.target.NettyTcpTarget;
 import dev.closewatch.bench.target.NginxTarget;
 import dev.closewatch.bench.target.ProcStats;
@@ -24,15 +25,30 @@ import java.util.TreeMap;
 import org.HdrHistogram.Histogram;
 
 /**
- * The benchmark: JMH for the frame observer, then end-to-end load against three targets — the
- * upstream directly, closewatch and nginx — interleaved A B C A B C per scenario so that machine
- * drift hits all alike. Writes {@code report.md} and {@code report.json} to {@code --out}.
+ * The benchmark: JMH for the frame observer, then end-to-end load against the targets — the
+ * upstream directly, closewatch, nginx and HAProxy — interleaved A B C D A B C D per scenario so
+ * that machine drift hits all alike. Writes {@code report.md} and {@code report.json} to {@code --out}.
  *
  * <pre>
  * BenchMain --jar closewatch.jar --out DIR [--mode full|smoke] [--rounds N] [--only jmh,echo,stream,churn,idle]
  *           [--warmup SECONDS] [--measure SECONDS] [--prewarm SECONDS] [--idle-sessions N]
  *           [--closewatch-jvm "OPTIONS"] [--jfr] [--netty-floor]
+ *           [--closewatch-java NAME=JAVA_HOME[" EXTRA JVM OPTIONS"]]... [--guard] [--slow-relay MICROS]
  * </pre>
+ * {@code --closewatch-java} (repeatable): run closewatch on that JDK, as target
+ * {@code closewatch-jdkNAME}, with {@code --closewatch-jvm}'s options plus the extra ones after
+ * the path (e.g. {@code 25coh=/usr/lib/jvm/temurin-25-jdk-amd64 -XX:+UseCompactObjectHeaders});
+ * all of them interleaved in the same rounds. The first is the one the other tables call
+ * closewatch; the report's "The JDK" table gives every figure per JDK and each one's ratio to the first.
+ * Without it, closewatch runs on the benchmark's own JVM as target {@code closewatch}.
+ * {@code --guard} (needs {@code --netty-floor}): the regression guard; the command fails when
+ * closewatch's median ratio to {@code netty-tcp} over the rounds falls below {@link #GUARD}. A
+ * scenario whose median is below after its rounds runs the pair for as many rounds again, and the
+ * median over all of them decides (a busy neighbour's burst must not fail CI, a slower hot path does).
+ * In smoke mode, rounds after the first run only closewatch and {@code netty-tcp}, so the guard
+ * gets several paired rounds at little cost.
+ * {@code --slow-relay MICROS}: a target {@code netty-tcp-slow} (the {@code netty-tcp} relay with
+ * that much CPU work per read) that stands in for closewatch in the guard, to show the guard failing.
  * {@code --prewarm}: before round 1 of each load scenario, every target runs it once unrecorded, so
  * closewatch's JIT has compiled the scenario's paths before anything is measured.
  * {@code --jfr}: a JFR recording ({@code profile} settings) of closewatch over its measured window
@@ -48,13 +64,89 @@ public final class BenchMain {
 
     static final List<String> SCENARIOS = List.of("echo", "stream", "churn", "idle");
 
+    /** The {@code --slow-relay} target's name. */
+    static final String SLOW_RELAY = "netty-tcp-slow";
+
+    /**
+     * The regression guard's floors: closewatch's figure over {@code netty-tcp}'s in the same
+     * round, median over the rounds, must be at least this. Today's ratios (docs/performance.md)
+     * are about 0.95 on echo and stream and 0.84 on churn; the floors sit far enough under them that
+     * a shared machine's noise does not reach them, and a hot path that costs twice as much does.
+     */
+    /**
+     * Above this 1-minute load average per core the guard reports instead of failing: on a machine
+     * that busy (this project's shared one reached 20 per core) even {@code netty-tcp} slows by an
+     * order of magnitude, closewatch's JIT does not finish compiling within the smoke's seconds,
+     * and the rounds measure the machine, not closewatch.
+     */
+    static final double GUARD_MAX_LOAD_PER_CORE = 4.0;
+
+    static final Map<String, Double> GUARD = Map.of(
+            "echo/messages_per_s", 0.75,
+            "stream/mb_per_s", 0.75,
+            "churn/sessions_per_s", 0.6);
+
+    /**
+     * A JDK closewatch runs on ({@code --closewatch-java}).
+     *
+     * @param name       as given, e.g. {@code 17}, {@code 25}, {@code 25coh}; the target is {@code closewatch-jdkNAME}
+     * @param home       the JDK's home directory, or null for the benchmark's own JVM (target {@code closewatch})
+     * @param jvmOptions JVM options added to {@code --closewatch-jvm}'s for this JDK; may be empty
+     */
+    record Jdk(String name, Path home, String jvmOptions) {
+
+        String target() {
+            return home == null ? "closewatch" : "closewatch-jdk" + name;
+        }
+
+        Path javaHome() {
+            return home == null ? Path.of(System.getProperty("java.home")) : home;
+        }
+
+        /** {@code NAME=JAVA_HOME[ OPTIONS]}. */
+        static Jdk parse(String spec) {
+            int eq = spec.indexOf('=');
+            if (eq <= 0 || eq == spec.length() - 1) {
+                throw new IllegalArgumentException("--closewatch-java " + spec + " (expected: NAME=JAVA_HOME[ JVM OPTIONS])");
+            }
+            String name = spec.substring(0, eq).trim();
+            String rest = spec.substring(eq + 1).trim();
+            int space = rest.indexOf(' ');
+            Path home = Path.of(space < 0 ? rest : rest.substring(0, space));
+            if (!name.matches("[A-Za-z0-9._-]+")) {
+                throw new IllegalArgumentException("--closewatch-java " + spec + ": name " + name
+                        + " (expected: letters, digits, '.', '_', '-')");
+            }
+            if (!Files.isExecutable(home.resolve("bin/java"))) {
+                throw new IllegalArgumentException("--closewatch-java " + spec + ": no " + home.resolve("bin/java"));
+            }
+            return new Jdk(name, home, space < 0 ? "" : rest.substring(space + 1).trim());
+        }
+    }
+
     /** What to run; {@link #smoke()} and {@link #full()} are the two documented presets. */
     record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
                     Set<String> only, String closewatchJvm, boolean jfr, boolean nettyFloor, Duration prewarm,
-                    int echoConnections, int streamConnections, int churnUsers, int messageBytes) {
+                    int echoConnections, int streamConnections, int churnUsers, int messageBytes,
+                    List<Jdk> jdks, boolean guard, int slowRelayMicros) {
 
         boolean smoke() {
             return "smoke".equals(mode);
+        }
+
+        /** The closewatch targets' names, in the order they run: one per JDK. */
+        List<String> closewatchTargets() {
+            return jdks.stream().map(Jdk::target).toList();
+        }
+
+        /** The closewatch target the summary, floor and guard tables use: the first JDK's. */
+        String closewatch() {
+            return jdks.get(0).target();
+        }
+
+        /** What the guard holds to {@code netty-tcp}'s figures: closewatch, or {@code netty-tcp-slow}. */
+        String guardSubject() {
+            return slowRelayMicros > 0 ? SLOW_RELAY : closewatch();
         }
 
         boolean runs(String part) {
@@ -93,13 +185,20 @@ public final class BenchMain {
 
     static Settings parse(String[] args) {
         Map<String, String> a = new LinkedHashMap<>();
+        List<Jdk> jdks = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String k = args[i];
             if (!k.startsWith("--")) {
                 throw new IllegalArgumentException("argument " + k + " (expected: --name [value])");
             }
-            if (k.equals("--jfr") || k.equals("--netty-floor")) {
+            if (k.equals("--jfr") || k.equals("--netty-floor") || k.equals("--guard")) {
                 a.put(k, "true");
+            } else if (k.equals("--closewatch-java") && i + 1 < args.length) {
+                Jdk jdk = Jdk.parse(args[++i]);
+                if (jdks.stream().anyMatch(j -> j.name().equals(jdk.name()))) {
+                    throw new IllegalArgumentException("--closewatch-java " + jdk.name() + " given twice");
+                }
+                jdks.add(jdk);
             } else if (i + 1 < args.length) {
                 a.put(k, args[++i]);
             } else {
@@ -119,17 +218,31 @@ public final class BenchMain {
                 only.add(p.trim());
             }
         }
+        if (jdks.isEmpty()) {
+            jdks.add(new Jdk("", null, ""));
+        }
+        boolean guard = Boolean.parseBoolean(a.getOrDefault("--guard", "false"));
+        boolean nettyFloor = Boolean.parseBoolean(a.getOrDefault("--netty-floor", "false"));
+        if (guard && !nettyFloor) {
+            throw new IllegalArgumentException("--guard compares closewatch with netty-tcp: it needs --netty-floor");
+        }
+        int slowRelay = Integer.parseInt(a.getOrDefault("--slow-relay", "0"));
+        if (slowRelay < 0 || slowRelay > 0 && !nettyFloor) {
+            throw new IllegalArgumentException("--slow-relay " + slowRelay + " (expected: microseconds > 0, with --netty-floor)");
+        }
+        // Smoke: 5 short rounds for the guard (its pair only after round 1), the pair pre-warmed in
+        // 1 s runs until its CPU per unit of work settles (prewarmUntilSettled).
         return new Settings(mode, jar, out,
-                Integer.parseInt(a.getOrDefault("--rounds", smoke ? "1" : "3")),
+                Integer.parseInt(a.getOrDefault("--rounds", smoke ? "5" : "3")),
                 seconds(a.getOrDefault("--warmup", smoke ? "0.3" : "2")),
                 seconds(a.getOrDefault("--measure", smoke ? "1" : "6")),
                 Integer.parseInt(a.getOrDefault("--idle-sessions", smoke ? "300" : "10000")),
                 only,
                 a.getOrDefault("--closewatch-jvm", CLOSEWATCH_JVM),
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
-                Boolean.parseBoolean(a.getOrDefault("--netty-floor", "false")),
-                seconds(a.getOrDefault("--prewarm", smoke ? "0" : "10")),
-                50, 8, 50, 1024);
+                nettyFloor,
+                seconds(a.getOrDefault("--prewarm", smoke ? "1" : "10")),
+                50, 8, 50, 1024, List.copyOf(jdks), guard, slowRelay);
     }
 
     private static String require(Map<String, String> a, String key) {
@@ -164,6 +277,11 @@ public final class BenchMain {
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                 .writeValue(settings.out().resolve("report.json").toFile(), report.json());
         log("wrote " + md.toAbsolutePath() + " and report.json");
+        String waived = report.guardWaived();
+        if (waived != null) {
+            log("WARNING: " + waived);
+            report.guardChecks().stream().filter(g -> !g.passed()).forEach(g -> log("WARNING: " + g.message()));
+        }
         List<String> problems = report.problems();
         if (!problems.isEmpty()) {
             // Broken runs (failed sessions, miscounted closes) fail the command; figures never do.
@@ -179,6 +297,16 @@ public final class BenchMain {
             throw new IllegalStateException("nginx not found: install it (Debian: apt-get install -y nginx)");
         }
         environment.put("nginx", NginxTarget.version(nginx));
+        Path haproxy = HaproxyTarget.find();
+        if (haproxy == null) {
+            throw new IllegalStateException("haproxy not found: install it (Debian: apt-get install -y haproxy)");
+        }
+        environment.put("haproxy", HaproxyTarget.version(haproxy));
+        Map<String, String> jdkVersions = new LinkedHashMap<>();
+        for (Jdk jdk : settings.jdks()) {
+            jdkVersions.put(jdk.target(), javaVersion(jdk.javaHome()));
+        }
+        environment.put("closewatch_jdks", jdkVersions);
         String classpath = System.getProperty("java.class.path");
         Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
         int cores = Runtime.getRuntime().availableProcessors();
@@ -190,23 +318,63 @@ public final class BenchMain {
                 if (!settings.runs(scenario)) {
                     continue;
                 }
-                try (CloseWatchTarget closewatch = startCloseWatch(upstream, scenario);
-                     NginxTarget ngx = startNginx(nginx, upstream, scenario, 4096);
-                     NettyTcpTarget floor = settings.nettyFloor() ? NettyTcpTarget.start(classpath,
-                             settings.closewatchJvm(), upstream.address(), cores,
-                             settings.out().resolve("netty-tcp-" + scenario + ".log")) : null) {
-                    List<Target> targets = floor == null ? List.of(direct, closewatch, ngx)
-                            : List.of(direct, closewatch, ngx, floor);
+                List<Target> targets = new ArrayList<>();
+                try {
+                    targets.add(direct);
+                    for (Jdk jdk : settings.jdks()) {
+                        targets.add(startCloseWatch(jdk, upstream, scenario));
+                    }
+                    targets.add(startNginx(nginx, upstream, scenario, 4096));
+                    targets.add(startHaproxy(haproxy, upstream, scenario, 4096, cores));
+                    if (settings.nettyFloor()) {
+                        targets.add(NettyTcpTarget.start(classpath, settings.closewatchJvm(), upstream.address(), cores,
+                                settings.out().resolve("netty-tcp-" + scenario + ".log")));
+                    }
+                    if (settings.slowRelayMicros() > 0) {
+                        targets.add(NettyTcpTarget.start(SLOW_RELAY, classpath, settings.closewatchJvm(),
+                                upstream.address(), cores, settings.slowRelayMicros(),
+                                settings.out().resolve(SLOW_RELAY + "-" + scenario + ".log")));
+                    }
+                    // In smoke mode only the guard's pair runs after round 1 (and is pre-warmed).
+                    Set<String> guardPair = Set.of(settings.guardSubject(), "netty-tcp");
                     if (!settings.prewarm().isZero()) {
                         for (Target t : targets) {
-                            loadRun(scenario, t, 0, driver, Duration.ZERO, settings.prewarm(), null);
+                            if (settings.smoke() && settings.guard() && guardPair.contains(t.name())) {
+                                prewarmUntilSettled(scenario, t, driver);
+                            } else if (!settings.smoke() || guardPair.contains(t.name())) {
+                                loadRun(scenario, t, 0, driver, Duration.ZERO, settings.prewarm(), null);
+                            }
                         }
                     }
                     for (int round = 1; round <= settings.rounds(); round++) {
                         for (Target t : targets) {
-                            Profiler profiler = round == 1 && t == closewatch ? profiler(closewatch, scenario) : null;
+                            if (settings.smoke() && round > 1 && !guardPair.contains(t.name())) {
+                                continue;
+                            }
+                            Profiler profiler = round == 1 && t instanceof CloseWatchTarget cw
+                                    && t.name().equals(settings.closewatch()) ? profiler(cw, scenario) : null;
                             runs.add(loadRun(scenario, t, round, driver, settings.warmup(), settings.measure(), profiler));
                         }
+                    }
+                    noteLoad();
+                    String below = settings.guard() ? guardBelow(scenario) : null;
+                    if (below != null) {
+                        // One burst of a busy neighbour can sink a few rounds: the guard fails only if
+                        // the median over twice the rounds is still below its floor.
+                        log("guard: " + below + "; load average " + read("/proc/loadavg") + "; "
+                                + settings.rounds() + " more rounds of " + guardPair);
+                        for (int round = settings.rounds() + 1; round <= 2 * settings.rounds(); round++) {
+                            for (Target t : targets) {
+                                if (guardPair.contains(t.name())) {
+                                    runs.add(loadRun(scenario, t, round, driver, settings.warmup(), settings.measure(), null));
+                                }
+                            }
+                        }
+                        noteLoad();
+                    }
+                } finally {
+                    for (Target t : targets) {
+                        t.close();
                     }
                 }
             }
@@ -218,24 +386,104 @@ public final class BenchMain {
                             + "process (which it does not let even root raise) caps a proxy holding two sockets per session.",
                             idleSessions, settings.idleSessions(), limit));
                 }
-                for (int round = 1; round <= settings.rounds(); round++) {
+                // Idle is slow (a settle of seconds per reading): smoke mode runs it once.
+                int idleRounds = settings.smoke() ? 1 : settings.rounds();
+                for (int round = 1; round <= idleRounds; round++) {
                     // A fresh proxy process per idle run: its baseline is not inflated by earlier load.
-                    try (CloseWatchTarget closewatch = startCloseWatch(upstream, "idle-" + round)) {
-                        runs.add(idleRun(closewatch, round, driver));
+                    for (Jdk jdk : settings.jdks()) {
+                        try (CloseWatchTarget closewatch = startCloseWatch(jdk, upstream, "idle-" + round)) {
+                            runs.add(idleRun(closewatch, round, driver));
+                        }
                     }
                     try (NginxTarget ngx = startNginx(nginx, upstream, "idle-" + round, 2 * idleSessions + 512)) {
                         runs.add(idleRun(ngx, round, driver));
+                    }
+                    try (HaproxyTarget hap = startHaproxy(haproxy, upstream, "idle-" + round, idleSessions + 512, cores)) {
+                        runs.add(idleRun(hap, round, driver));
                     }
                 }
             }
         }
     }
 
-    private CloseWatchTarget startCloseWatch(UpstreamProcess upstream, String tag) throws Exception {
+    private CloseWatchTarget startCloseWatch(Jdk jdk, UpstreamProcess upstream, String tag) throws Exception {
         Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
         environment.putIfAbsent("closewatch_jvm", settings.closewatchJvm());
-        return CloseWatchTarget.start(settings.jar(), settings.closewatchJvm(), logback, upstream.address(),
-                settings.out().resolve("closewatch-" + tag + ".log"));
+        String jvm = (settings.closewatchJvm() + " " + jdk.jvmOptions()).trim();
+        return CloseWatchTarget.start(jdk.target(), jdk.javaHome(), settings.jar(), jvm, logback, upstream.address(),
+                settings.out().resolve(jdk.target() + "-" + tag + ".log"));
+    }
+
+    private HaproxyTarget startHaproxy(Path haproxy, UpstreamProcess upstream, String tag, int maxConnections,
+                                       int threads) throws Exception {
+        Path dir = settings.out().resolve("haproxy-" + tag);
+        HaproxyTarget t = HaproxyTarget.start(haproxy, dir, upstream.address(), maxConnections, threads,
+                settings.out().resolve("haproxy-" + tag + ".log"));
+        environment.putIfAbsent("haproxy_conf", dir.resolve("haproxy.cfg").toString());
+        return t;
+    }
+
+    /**
+     * The guard's pre-warm: {@code --prewarm}-long unrecorded runs until the proxy's CPU per unit
+     * of work (message, MB, session) is within 15 % of the run before, at most 5 runs (churn: 6 to 10). On a quiet
+     * machine the JIT has compiled the paths after the first run; on a loaded one it takes
+     * several, and a guard round measured before that would hold an unwarmed closewatch to a warm
+     * {@code netty-tcp}.
+     */
+    private void prewarmUntilSettled(String scenario, Target target, Driver driver) throws Exception {
+        // Churn compiles a longer path (the opening handshake) that runs once per session, not per
+        // message: it gets at least 6 runs and up to 10 (measured: closewatch's churn rate still rose 2 × between
+        // its 4th and 9th second of churn, netty-tcp's 1.7 ×).
+        boolean churn = scenario.equals("churn");
+        int min = churn ? 6 : 2;
+        int max = churn ? 10 : 5;
+        double previous = Double.NaN;
+        for (int i = 1; i <= max; i++) {
+            Run r = loadRun(scenario, target, 0, driver, Duration.ZERO, settings.prewarm(), null);
+            double cpu = scenario.equals("stream")
+                    ? r.figures().getOrDefault("proxy_cpu_cores", Double.NaN) / r.figures().getOrDefault("mb_per_s", Double.NaN)
+                    : r.figures().getOrDefault("proxy_cpu_us_per_unit", Double.NaN);
+            if (Double.isNaN(cpu) || i >= min && Math.abs(cpu / previous - 1) <= 0.15) {
+                return;
+            }
+            previous = cpu;
+        }
+    }
+
+    /** Keeps the highest 1-minute load average seen after a scenario's rounds ({@code max_loadavg_1m}). */
+    private void noteLoad() {
+        try {
+            double now = Double.parseDouble(read("/proc/loadavg").split(" ")[0]);
+            environment.merge("max_loadavg_1m", now, (a, b) -> Math.max((Double) a, (Double) b));
+        } catch (NumberFormatException e) {
+            // No load average: nothing to note.
+        }
+    }
+
+    /** The guard's figure of {@code scenario} if its median ratio is below the floor so far, else null. */
+    private String guardBelow(String scenario) {
+        for (Map.Entry<String, Double> e : GUARD.entrySet()) {
+            String[] sf = e.getKey().split("/");
+            if (!sf[0].equals(scenario)) {
+                continue;
+            }
+            Stats r = Stats.of(Report.ratios(runs, sf[0], sf[1], settings.guardSubject(), "netty-tcp"));
+            if (r.present() && r.median() < e.getValue()) {
+                return String.format(java.util.Locale.ROOT, "%s/netty-tcp on %s %s is %.2f (median of %d rounds), below %.2f",
+                        settings.guardSubject(), sf[0], sf[1], r.median(), r.n(), e.getValue());
+            }
+        }
+        return null;
+    }
+
+    /** {@code JAVA_RUNTIME_VERSION} from the JDK's {@code release} file, e.g. {@code 25.0.1+8-LTS}. */
+    private static String javaVersion(Path home) {
+        for (String line : read(home.resolve("release").toString()).split("\n")) {
+            if (line.startsWith("JAVA_RUNTIME_VERSION=")) {
+                return line.substring(line.indexOf('=') + 1).replace("\"", "");
+            }
+        }
+        return "unknown (" + home + ")";
     }
 
     private NginxTarget startNginx(Path nginx, UpstreamProcess upstream, String tag, int workerConnections)

@@ -62,8 +62,7 @@ final class Report {
             new Row("idle", "netty_direct_open_mib", "Netty direct memory, sessions open (MiB)", false, null),
             new Row("idle", "netty_direct_closed_mib", "Netty direct memory after all closed (MiB)", false, null));
 
-    private static final List<String> TARGETS = List.of("direct", "closewatch", "nginx");
-    /** The opt-in fourth target ({@code --netty-floor}). */
+    /** The opt-in floor target ({@code --netty-floor}). */
     private static final String FLOOR = "netty-tcp";
 
     private final BenchMain.Settings settings;
@@ -72,6 +71,8 @@ final class Report {
     private final List<Jmh.Row> jmh;
     private final List<Run> runs;
     private final List<String> notes;
+    /** The closewatch target of the summary, floor and guard tables (the first JDK's). */
+    private final String cw;
 
     Report(BenchMain.Settings settings, int idleSessions, Map<String, Object> environment, List<Jmh.Row> jmh,
            List<Run> runs, List<String> notes) {
@@ -81,6 +82,12 @@ final class Report {
         this.jmh = jmh;
         this.runs = runs;
         this.notes = notes;
+        this.cw = settings.closewatch();
+    }
+
+    /** The summary table's targets, in column order. */
+    private List<String> targets() {
+        return List.of("direct", cw, "nginx", "haproxy");
     }
 
     private List<Double> values(String scenario, String target, String figure) {
@@ -95,11 +102,16 @@ final class Report {
 
     /** closewatch's figure over {@code other}'s, paired by round (they ran back to back). */
     private List<Double> ratios(String scenario, String figure, String other) {
-        return ratios(scenario, figure, "closewatch", other);
+        return ratios(scenario, figure, cw, other);
     }
 
     /** {@code target}'s figure over {@code other}'s, paired by round. */
     private List<Double> ratios(String scenario, String figure, String target, String other) {
+        return ratios(runs, scenario, figure, target, other);
+    }
+
+    /** {@code target}'s figure over {@code other}'s in {@code runs}, paired by round. */
+    static List<Double> ratios(List<Run> runs, String scenario, String figure, String target, String other) {
         List<Double> v = new ArrayList<>();
         for (Run t : runs) {
             if (!t.scenario().equals(scenario) || !t.target().equals(target) || t.figure(figure) == null) {
@@ -118,6 +130,13 @@ final class Report {
     /** Failed sessions and miscounted closes: these make the command fail; figures never do. */
     List<String> problems() {
         List<String> p = new ArrayList<>();
+        if (settings.guard() && guardEnforced()) {
+            for (GuardCheck g : guardChecks()) {
+                if (!g.passed()) {
+                    p.add(g.message());
+                }
+            }
+        }
         for (Run r : runs) {
             String at = r.scenario() + " round " + r.round() + " " + r.target();
             if (r.details().get("failures") instanceof Map<?, ?> f && !f.isEmpty()) {
@@ -150,15 +169,20 @@ final class Report {
         if (environment.containsKey("nginx")) {
             b.append("; ").append(environment.get("nginx"));
         }
+        if (environment.containsKey("haproxy")) {
+            b.append("; ").append(environment.get("haproxy"));
+        }
         b.append(". Driver, upstream and proxy share the machine. Load average (1/5/15 min) at the start: ")
                 .append(loadavg(environment.get("loadavg_start"))).append(", at the end: ")
                 .append(loadavg(environment.get("loadavg_end"))).append(".\n\n");
         if (settings.smoke()) {
-            b.append("> Smoke run: seconds-long, to keep the benchmark compiling and running. Its figures mean nothing.\n\n");
+            b.append("> Smoke run: seconds-long, to keep the benchmark compiling and running, and the regression guard. Its figures are not measurements.\n\n");
         }
         if (!runs.isEmpty()) {
             summary(b);
+            jdks(b);
             nettyFloor(b);
+            guard(b);
             closes(b);
         }
         if (!jmh.isEmpty()) {
@@ -180,8 +204,9 @@ final class Report {
         b.append("## End to end\n\n");
         b.append("Each cell: median (min–max) over the rounds. Ratios are closewatch's figure over the other target's "
                 + "in the same round, min / median / max; targets are checked on the median ratio.\n\n");
-        b.append("| scenario | figure | direct | closewatch | nginx | closewatch/direct | closewatch/nginx | target | met |\n");
-        b.append("|---|---|---:|---:|---:|---:|---:|---|---|\n");
+        b.append("| scenario | figure | direct | ").append(cw).append(" | nginx | HAProxy | closewatch/direct | closewatch/nginx "
+                + "| closewatch/HAProxy | target | met |\n");
+        b.append("|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
         Map<String, Boolean> shown = new LinkedHashMap<>();
         for (Row row : ROWS) {
             String key = row.scenario() + "/" + row.figure();
@@ -190,13 +215,13 @@ final class Report {
             if (!hasGoal && anyGoal) {
                 continue; // the row with the goal shows the figure
             }
-            if (values(row.scenario(), "closewatch", row.figure()).isEmpty()
+            if (values(row.scenario(), cw, row.figure()).isEmpty()
                     && values(row.scenario(), "nginx", row.figure()).isEmpty()) {
                 continue;
             }
             boolean first = shown.put(key, true) == null;
             StringBuilder line = new StringBuilder("| ").append(row.scenario()).append(" | ").append(row.label()).append(" | ");
-            for (String t : TARGETS) {
+            for (String t : targets()) {
                 Stats s = Stats.of(values(row.scenario(), t, row.figure()));
                 line.append(first ? cell(s) : "″").append(" | ");
             }
@@ -204,7 +229,9 @@ final class Report {
             boolean ratiosMeaningful = !row.figure().contains("growth");
             Stats rd = Stats.of(ratiosMeaningful ? ratios(row.scenario(), row.figure(), "direct") : List.of());
             Stats rn = Stats.of(ratiosMeaningful ? ratios(row.scenario(), row.figure(), "nginx") : List.of());
-            line.append(first ? ratioCell(rd) : "″").append(" | ").append(first ? ratioCell(rn) : "″").append(" | ");
+            Stats rh = Stats.of(ratiosMeaningful ? ratios(row.scenario(), row.figure(), "haproxy") : List.of());
+            line.append(first ? ratioCell(rd) : "″").append(" | ").append(first ? ratioCell(rn) : "″").append(" | ")
+                    .append(first ? ratioCell(rh) : "″").append(" | ");
             if (hasGoal) {
                 line.append(row.goal().text()).append(" | ").append(verdict(row)).append(" |");
             } else {
@@ -225,8 +252,8 @@ final class Report {
                 + "threads, water marks, read buffers and JVM options). What closewatch costs beyond it is closewatch's "
                 + "own work; what it costs beyond nginx, down to it, is Netty's and the JVM's. Median (min–max) over the "
                 + "rounds; ratios paired by round, min / median / max.\n\n");
-        b.append("| scenario | figure | netty-tcp | closewatch/netty-tcp | nginx/netty-tcp |\n");
-        b.append("|---|---|---:|---:|---:|\n");
+        b.append("| scenario | figure | netty-tcp | closewatch/netty-tcp | nginx/netty-tcp | HAProxy/netty-tcp |\n");
+        b.append("|---|---|---:|---:|---:|---:|\n");
         Set<String> shown = new HashSet<>();
         for (Row row : ROWS) {
             String key = row.scenario() + "/" + row.figure();
@@ -235,8 +262,9 @@ final class Report {
             }
             b.append("| ").append(row.scenario()).append(" | ").append(row.label()).append(" | ")
                     .append(cell(Stats.of(values(row.scenario(), FLOOR, row.figure())))).append(" | ")
-                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "closewatch", FLOOR)))).append(" | ")
-                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "nginx", FLOOR)))).append(" |\n");
+                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), cw, FLOOR)))).append(" | ")
+                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "nginx", FLOOR)))).append(" | ")
+                    .append(ratioCell(Stats.of(ratios(row.scenario(), row.figure(), "haproxy", FLOOR)))).append(" |\n");
         }
         b.append('\n');
     }
@@ -245,7 +273,7 @@ final class Report {
         Goal g = row.goal();
         double value;
         if (g.against().equals("absolute")) {
-            Stats s = Stats.of(values(row.scenario(), "closewatch", row.figure()));
+            Stats s = Stats.of(values(row.scenario(), cw, row.figure()));
             if (!s.present()) {
                 return "n/a";
             }
@@ -266,7 +294,8 @@ final class Report {
     }
 
     private void closes(StringBuilder b) {
-        List<Run> cw = runs.stream().filter(r -> r.target().equals("closewatch") && r.details().containsKey("closes_match")).toList();
+        List<Run> cw = runs.stream().filter(r -> r.target().startsWith("closewatch") && r.details().containsKey("closes_match"))
+                .toList();
         if (cw.isEmpty()) {
             return;
         }
@@ -274,10 +303,10 @@ final class Report {
         b.append("What the driver did (Close 1000 sent by the client; sessions ended without a Close) beside the "
                 + "increase of `closewatch_closes_total` by `code/initiator` over the run (warm-up and drain included). "
                 + "They must match exactly.\n\n");
-        b.append("| scenario | round | driver: Close 1000 | driver: no Close | closewatch recorded | match |\n");
-        b.append("|---|---:|---:|---:|---|---|\n");
+        b.append("| scenario | round | target | driver: Close 1000 | driver: no Close | closewatch recorded | match |\n");
+        b.append("|---|---:|---|---:|---:|---|---|\n");
         for (Run r : cw) {
-            b.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s |%n", r.scenario(), r.round(),
+            b.append(String.format(Locale.ROOT, "| %s | %d | %s | %s | %s | %s | %s |%n", r.scenario(), r.round(), r.target(),
                     r.details().get("driver_closes_1000"), r.details().get("driver_ended_without_close"),
                     r.details().get("closewatch_recorded"),
                     Boolean.TRUE.equals(r.details().get("closes_match")) ? "yes" : "**NO**"));
@@ -309,6 +338,113 @@ final class Report {
                 num(worstAlloc), worstAlloc < 1 ? "**yes**" : "**no**"));
     }
 
+    /** Every figure per JDK of closewatch, and each JDK's ratio to the first, paired by round. */
+    private void jdks(StringBuilder b) {
+        List<String> cws = settings.closewatchTargets();
+        if (cws.size() < 2) {
+            return;
+        }
+        b.append("## The JDK\n\n");
+        b.append("closewatch on each JDK (`--closewatch-java`), interleaved in the same rounds. Median (min–max) over the "
+                + "rounds; ratios are each JDK's figure over ").append(cw).append("'s in the same round, min / median / max "
+                + "(higher is better for rates, lower for CPU, latency and memory).\n\n");
+        StringBuilder head = new StringBuilder("| scenario | figure |");
+        StringBuilder rule = new StringBuilder("|---|---|");
+        for (String t : cws) {
+            head.append(' ').append(t).append(" |");
+            rule.append("---:|");
+        }
+        for (String t : cws.subList(1, cws.size())) {
+            head.append(' ').append(shortJdk(t)).append('/').append(shortJdk(cw)).append(" |");
+            rule.append("---:|");
+        }
+        b.append(head).append('\n').append(rule).append('\n');
+        Set<String> shown = new HashSet<>();
+        for (Row row : ROWS) {
+            String key = row.scenario() + "/" + row.figure();
+            if (!shown.add(key) || values(row.scenario(), cw, row.figure()).isEmpty()) {
+                continue;
+            }
+            b.append("| ").append(row.scenario()).append(" | ").append(row.label()).append(" |");
+            for (String t : cws) {
+                b.append(' ').append(cell(Stats.of(values(row.scenario(), t, row.figure())))).append(" |");
+            }
+            boolean ratiosMeaningful = !row.figure().contains("growth");
+            for (String t : cws.subList(1, cws.size())) {
+                b.append(' ').append(ratiosMeaningful ? ratioCell(Stats.of(ratios(row.scenario(), row.figure(), t, cw))) : "—")
+                        .append(" |");
+            }
+            b.append('\n');
+        }
+        b.append('\n');
+    }
+
+    private static String shortJdk(String target) {
+        return target.startsWith("closewatch-") ? target.substring("closewatch-".length()) : target;
+    }
+
+    /**
+     * One check of the regression guard: the subject's figure over {@code netty-tcp}'s, paired by
+     * round, median over the rounds, against the floor.
+     */
+    record GuardCheck(String scenario, String figure, String subject, double floor, Stats ratio, boolean passed,
+                      String message) {
+    }
+
+    /** The guard's checks for the scenarios that ran with {@code netty-tcp}; empty without {@code --netty-floor}. */
+    List<GuardCheck> guardChecks() {
+        List<GuardCheck> checks = new ArrayList<>();
+        String subject = settings.guardSubject();
+        for (Map.Entry<String, Double> e : new java.util.TreeMap<>(BenchMain.GUARD).entrySet()) {
+            String[] sf = e.getKey().split("/");
+            Stats r = Stats.of(ratios(sf[0], sf[1], subject, FLOOR));
+            if (!r.present()) {
+                continue;
+            }
+            boolean passed = r.median() >= e.getValue();
+            String message = String.format(Locale.ROOT, "regression guard: %s/%s on %s %s is %.2f (median of %d rounds, "
+                            + "%.2f–%.2f), %s the floor of %.2f", subject, FLOOR, sf[0], sf[1], r.median(), r.n(), r.min(),
+                    r.max(), passed ? "above" : "BELOW", e.getValue());
+            checks.add(new GuardCheck(sf[0], sf[1], subject, e.getValue(), r, passed, message));
+        }
+        return checks;
+    }
+
+    /** Whether the machine was quiet enough for the guard to fail the command (see {@link BenchMain#GUARD_MAX_LOAD_PER_CORE}). */
+    boolean guardEnforced() {
+        return !(environment.get("max_loadavg_1m") instanceof Double load)
+                || load <= BenchMain.GUARD_MAX_LOAD_PER_CORE * ((Number) environment.get("cores")).doubleValue();
+    }
+
+    /** Why the guard did not fail the command although a check is below its floor; null if it did or all passed. */
+    String guardWaived() {
+        if (!settings.guard() || guardEnforced() || guardChecks().stream().allMatch(GuardCheck::passed)) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "regression guard NOT ENFORCED: the 1-minute load average reached %.1f on %s cores "
+                        + "(the guard fails the command only up to %.0f per core); its checks below the floor were not judged",
+                environment.get("max_loadavg_1m"), environment.get("cores"), BenchMain.GUARD_MAX_LOAD_PER_CORE);
+    }
+
+    private void guard(StringBuilder b) {
+        List<GuardCheck> checks = guardChecks();
+        if (!settings.guard() || checks.isEmpty()) {
+            return;
+        }
+        b.append("## Regression guard\n\n");
+        if (guardWaived() != null) {
+            b.append("**").append(guardWaived()).append(".**\n\n");
+        }
+        b.append("`").append(settings.guardSubject()).append("`'s figure over `netty-tcp`'s in the same round, median over the "
+                + "rounds; the command fails below the floor.\n\n");
+        b.append("| scenario | figure | ratio min / median / max | rounds | floor | passed |\n|---|---|---:|---:|---:|---|\n");
+        for (GuardCheck g : checks) {
+            b.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %.2f | %s |%n", g.scenario(), g.figure(),
+                    ratioCell(g.ratio()), g.ratio().n(), g.floor(), g.passed() ? "yes" : "**NO**"));
+        }
+        b.append('\n');
+    }
+
     private static String loadavg(Object proc) {
         String[] f = String.valueOf(proc).split(" ");
         return f.length >= 3 ? f[0] + " / " + f[1] + " / " + f[2] : String.valueOf(proc);
@@ -332,6 +468,14 @@ final class Report {
                 + "64 KiB binary frames as fast as the connection takes them on `/stream`; answers Close with Close and closes TCP).\n");
         b.append("- **closewatch:** `java ").append(environment.getOrDefault("closewatch_jvm", ""))
                 .append(" -jar closewatch.jar run` (one event loop per core, epoll), close line of normal ends off.\n");
+        if (settings.closewatchTargets().size() > 1 || !cw.equals("closewatch")) {
+            b.append("- **JDKs of closewatch:** ").append(environment.getOrDefault("closewatch_jdks", "")).append(" (the driver, "
+                    + "the upstream and `netty-tcp` run on the benchmark's JVM).\n");
+        }
+        b.append("- **HAProxy:** the Debian package (").append(environment.getOrDefault("haproxy", "?")).append("), `mode http` "
+                + "(the 101 turns the connection into a tunnel), default keep-alive mode (no `http-server-close`), "
+                + "`timeout tunnel 3600s`, `nbthread` = cores, no logging; config in `")
+                .append(environment.getOrDefault("haproxy_conf", "haproxy-*/haproxy.cfg")).append("`.\n");
         b.append("- **nginx:** the Debian package, `worker_processes auto`, `proxy_http_version 1.1`, `Upgrade`/`Connection` "
                 + "headers, 3600 s read/send timeouts, `access_log off`; config in `")
                 .append(environment.getOrDefault("nginx_conf", "nginx-*/nginx.conf")).append("`.\n");
@@ -408,11 +552,16 @@ final class Report {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("scenario", row.scenario());
             m.put("figure", row.figure());
-            for (String t : TARGETS) {
+            for (String t : targets()) {
                 m.put(t, Stats.of(values(row.scenario(), t, row.figure())));
             }
             m.put("closewatch_over_direct", Stats.of(ratios(row.scenario(), row.figure(), "direct")));
             m.put("closewatch_over_nginx", Stats.of(ratios(row.scenario(), row.figure(), "nginx")));
+            m.put("closewatch_over_haproxy", Stats.of(ratios(row.scenario(), row.figure(), "haproxy")));
+            for (String other : settings.closewatchTargets().subList(1, settings.closewatchTargets().size())) {
+                m.put(other, Stats.of(values(row.scenario(), other, row.figure())));
+                m.put(other + "_over_" + cw, Stats.of(ratios(row.scenario(), row.figure(), other, cw)));
+            }
             if (row.goal() != null) {
                 m.put("target", row.goal().text());
                 m.put("met", verdict(row).startsWith("**yes"));
@@ -420,6 +569,7 @@ final class Report {
             summary.add(m);
         }
         j.put("summary", summary);
+        j.put("guard", guardChecks());
         j.put("jmh", jmh);
         j.put("runs", runs);
         j.put("problems", problems());

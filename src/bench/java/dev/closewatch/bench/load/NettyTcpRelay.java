@@ -24,8 +24,11 @@ import java.util.concurrent.TimeUnit;
  * close closes the other after a flush. closewatch's {@link Transport}, thread count, water marks
  * and read buffers, so the difference between the two is closewatch's own work.
  *
- * <p>{@code java … NettyTcpRelay UPSTREAM_PORT THREADS}: prints {@code READY <port>} once
- * listening on 127.0.0.1, and exits when its standard input closes.
+ * <p>{@code java … NettyTcpRelay UPSTREAM_PORT THREADS [WORK_MICROS]}: prints {@code READY <port>}
+ * once listening on 127.0.0.1, and exits when its standard input closes. {@code WORK_MICROS}
+ * (default 0) is CPU work added to every read, on the event loop, in either direction: the
+ * benchmark's {@code netty-tcp-slow} target, a stand-in for a proxy whose hot path got slower,
+ * which proves the CI regression guard fails when it should. Nothing like it exists in closewatch.
  */
 public final class NettyTcpRelay {
 
@@ -35,6 +38,7 @@ public final class NettyTcpRelay {
     public static void main(String[] args) throws Exception {
         int upstreamPort = Integer.parseInt(args[0]);
         int threads = args.length > 1 ? Integer.parseInt(args[1]) : Runtime.getRuntime().availableProcessors();
+        long workNanos = args.length > 2 ? Long.parseLong(args[2]) * 1000 : 0;
         Transport transport = Transport.best();
         EventLoopGroup group = transport.newGroup(threads);
         InetSocketAddress upstream = new InetSocketAddress("127.0.0.1", upstreamPort);
@@ -45,7 +49,7 @@ public final class NettyTcpRelay {
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childOption(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
                 .childOption(ChannelOption.RCVBUF_ALLOCATOR, Transport.newRecvAllocator())
-                .childHandler(new Front(upstream, transport))
+                .childHandler(new Front(upstream, transport, workNanos))
                 .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
         System.out.println("READY " + ((InetSocketAddress) listener.localAddress()).getPort());
         System.out.flush();
@@ -65,10 +69,12 @@ public final class NettyTcpRelay {
     private static final class Front extends ChannelInboundHandlerAdapter {
         private final InetSocketAddress upstream;
         private final Transport transport;
+        private final long workNanos;
 
-        Front(InetSocketAddress upstream, Transport transport) {
+        Front(InetSocketAddress upstream, Transport transport, long workNanos) {
             this.upstream = upstream;
             this.transport = transport;
+            this.workNanos = workNanos;
         }
 
         @Override
@@ -79,13 +85,13 @@ public final class NettyTcpRelay {
                     .channel(transport.socketChannel())
                     .option(ChannelOption.WRITE_BUFFER_WATER_MARK, Transport.WATER_MARK)
                     .option(ChannelOption.RCVBUF_ALLOCATOR, Transport.newRecvAllocator())
-                    .handler(new Relay(client))
+                    .handler(new Relay(client, workNanos))
                     .connect(upstream);
             f.addListener((ChannelFutureListener) done -> {
                 if (!client.isActive()) {
                     done.channel().close(); // the client left while the upstream was connecting
                 } else if (done.isSuccess()) {
-                    client.pipeline().replace(this, "relay", new Relay(done.channel()));
+                    client.pipeline().replace(this, "relay", new Relay(done.channel(), workNanos));
                     client.config().setAutoRead(true);
                 } else {
                     client.close();
@@ -97,16 +103,29 @@ public final class NettyTcpRelay {
     /** Writes what one channel reads to the other; flushes per read batch; closes the other on close. */
     private static final class Relay extends ChannelInboundHandlerAdapter {
         private final Channel peer;
+        private final long workNanos;
 
-        Relay(Channel peer) {
+        Relay(Channel peer, long workNanos) {
             this.peer = peer;
+            this.workNanos = workNanos;
         }
 
         @Override
         public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            if (workNanos > 0) {
+                spin(workNanos);
+            }
             peer.write(msg, peer.voidPromise());
             if (!peer.isWritable()) {
                 ctx.channel().config().setAutoRead(false); // back-pressure, as closewatch's relay
+            }
+        }
+
+        /** Busy CPU work on the event loop (a spin, not a sleep: it costs CPU, as a slower hot path would). */
+        private static void spin(long nanos) {
+            long end = System.nanoTime() + nanos;
+            while (System.nanoTime() < end) {
+                Thread.onSpinWait();
             }
         }
 

@@ -20,12 +20,14 @@ import java.util.concurrent.TimeUnit;
  */
 public final class CloseWatchTarget implements Target {
 
+    private final String name;
     private final Process process;
     private final InetSocketAddress address;
     private final URI metrics;
     private final Path jcmd;
 
-    private CloseWatchTarget(Process process, InetSocketAddress address, URI metrics, Path jcmd) {
+    private CloseWatchTarget(String name, Process process, InetSocketAddress address, URI metrics, Path jcmd) {
+        this.name = name;
         this.process = process;
         this.address = address;
         this.metrics = metrics;
@@ -35,6 +37,9 @@ public final class CloseWatchTarget implements Target {
     /**
      * Starts closewatch and waits until its proxy and admin ports accept connections.
      *
+     * @param name     the target's name in the report: {@code closewatch}, or {@code closewatch-jdk25}
+     *                 etc. when several JDKs run side by side
+     * @param javaHome the JDK (or JRE) whose {@code bin/java} runs it, and whose {@code bin/jcmd} talks to it
      * @param jar      the shaded {@code closewatch.jar}
      * @param jvmArgs  JVM options of the proxy process (heap, GC), split on spaces
      * @param logback  Logback configuration file for the proxy process
@@ -42,9 +47,8 @@ public final class CloseWatchTarget implements Target {
      * @param log      where the process's standard output and error go
      * @throws IOException if it cannot be started or does not listen within 30 s
      */
-    public static CloseWatchTarget start(Path jar, String jvmArgs, Path logback, InetSocketAddress upstream, Path log)
-            throws IOException, InterruptedException {
-        Path javaHome = Path.of(System.getProperty("java.home"));
+    public static CloseWatchTarget start(String name, Path javaHome, Path jar, String jvmArgs, Path logback,
+                                         InetSocketAddress upstream, Path log) throws IOException, InterruptedException {
         int port = Ports.free();
         int admin = Ports.free();
         List<String> cmd = new ArrayList<>();
@@ -64,7 +68,7 @@ public final class CloseWatchTarget implements Target {
             p.destroyForcibly();
             throw new IOException("closewatch did not start listening on " + address + "; see " + log);
         }
-        return new CloseWatchTarget(p, address, URI.create("http://127.0.0.1:" + admin + "/metrics"),
+        return new CloseWatchTarget(name, p, address, URI.create("http://127.0.0.1:" + admin + "/metrics"),
                 javaHome.resolve("bin/jcmd"));
     }
 
@@ -89,7 +93,7 @@ public final class CloseWatchTarget implements Target {
 
     @Override
     public String name() {
-        return "closewatch";
+        return name;
     }
 
     @Override

@@ -13,9 +13,11 @@ import java.util.List;
  */
 public final class NettyTcpTarget implements Target {
 
+    private final String name;
     private final ReadyProcess process;
 
-    private NettyTcpTarget(ReadyProcess process) {
+    private NettyTcpTarget(String name, ReadyProcess process) {
+        this.name = name;
         this.process = process;
     }
 
@@ -31,6 +33,19 @@ public final class NettyTcpTarget implements Target {
      */
     public static NettyTcpTarget start(String classpath, String jvmArgs, InetSocketAddress upstream, int threads,
                                        Path log) throws IOException {
+        return start("netty-tcp", classpath, jvmArgs, upstream, threads, 0, log);
+    }
+
+    /**
+     * Starts the relay with {@code workMicros} of CPU work added to every read (see
+     * {@code NettyTcpRelay}): {@code netty-tcp-slow}, the stand-in that proves the regression guard fails.
+     *
+     * @param name       the target's name in the report
+     * @param workMicros busy work per read, in microseconds; 0 for none
+     * @throws IOException if it does not start
+     */
+    public static NettyTcpTarget start(String name, String classpath, String jvmArgs, InetSocketAddress upstream,
+                                       int threads, int workMicros, Path log) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : jvmArgs.trim().split("\\s+")) {
@@ -40,13 +55,14 @@ public final class NettyTcpTarget implements Target {
         }
         // closewatch turns Netty's low-memory pooling off in its main(); the relay gets the same.
         cmd.addAll(List.of("-Dio.netty.allocator.lowMemory=false", "-cp", classpath,
-                "dev.closewatch.bench.load.NettyTcpRelay", Integer.toString(upstream.getPort()), Integer.toString(threads)));
-        return new NettyTcpTarget(ReadyProcess.start(cmd, log, "netty-tcp relay"));
+                "dev.closewatch.bench.load.NettyTcpRelay", Integer.toString(upstream.getPort()), Integer.toString(threads),
+                Integer.toString(workMicros)));
+        return new NettyTcpTarget(name, ReadyProcess.start(cmd, log, name + " relay"));
     }
 
     @Override
     public String name() {
-        return "netty-tcp";
+        return name;
     }
 
     @Override

@@ -164,11 +164,24 @@ class ContainerMemoryTest {
         assertTrue(proxy.process().isAlive(), "the proxy survived the load\n" + proxy.output());
     }
 
-    /** {@code jvm_buffer_memory_used_bytes{id="direct"}} of the proxy's /metrics, in bytes. */
+    /**
+     * The direct memory in use by the proxy's /metrics, in bytes: the larger of the JDK's direct
+     * buffer pool ({@code jvm_buffer_memory_used_bytes{id="direct"}}) and the sum of Netty's
+     * allocators' direct memory ({@code netty_allocator_memory_used{memory_type="direct"}}). On
+     * JDK 17 Netty's buffers are in the JDK's pool; on JDK 25 with native access Netty allocates
+     * its direct memory itself (counted against the same -XX:MaxDirectMemorySize by Netty), so only
+     * its allocator metrics see it.
+     */
     private static long directBytes(HttpClient http, String metrics) throws Exception {
         String body = http.send(HttpRequest.newBuilder(URI.create(metrics)).build(), HttpResponse.BodyHandlers.ofString()).body();
-        Matcher m = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"\\} (\\S+)$").matcher(body);
-        return m.find() ? (long) Double.parseDouble(m.group(1)) : 0;
+        Matcher jdk = Pattern.compile("(?m)^jvm_buffer_memory_used_bytes\\{id=\"direct\"\\} (\\S+)$").matcher(body);
+        long pool = jdk.find() ? (long) Double.parseDouble(jdk.group(1)) : 0;
+        Matcher netty = Pattern.compile("(?m)^netty_allocator_memory_used\\{[^}]*memory_type=\"direct\"[^}]*\\} (\\S+)$").matcher(body);
+        long allocators = 0;
+        while (netty.find()) {
+            allocators += (long) Double.parseDouble(netty.group(1));
+        }
+        return Math.max(pool, allocators);
     }
 
     /** One session: sends {@value #MESSAGES} messages, each after the echo of the one before, then closes. */

@@ -92,6 +92,8 @@ const CLOSE = {
   'closewatch.bytes_u2c': 'number', 'closewatch.remedy': 'string',
 };
 
+const OPTIONAL_IN_CLOSE = new Set(['client.port']);
+
 function checkLines(ecs, text, r) {
   const lines = text.split('\n').filter((l) => l.startsWith('{'));
   let parsed = 0;
@@ -112,7 +114,11 @@ function checkLines(ecs, text, r) {
     if (o['event.action'] === 'websocket.close') {
       closes++;
       codes.add(o['closewatch.code']);
-      for (const [k, t] of Object.entries(CLOSE)) if (typeof o[k] !== t) problems.push(`${k} (want ${t}, got ${typeof o[k]})`);
+      for (const [k, t] of Object.entries(CLOSE)) {
+        // A client address from a trusted X-Forwarded-For or PROXY header may carry no port.
+        if (OPTIONAL_IN_CLOSE.has(k) && !(k in o)) continue;
+        if (typeof o[k] !== t) problems.push(`${k} (want ${t}, got ${typeof o[k]})`);
+      }
       if (o['log.logger'] !== 'closewatch.close') problems.push(`log.logger ${o['log.logger']}`);
       if ('closewatch.code' in o && !Number.isInteger(o['closewatch.code'])) problems.push('closewatch.code is no integer');
     }

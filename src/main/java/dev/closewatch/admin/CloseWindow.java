@@ -33,7 +33,7 @@ final class CloseWindow implements Consumer<CloseEvent> {
 
     private final LongSupplier nanoClock;
     private final long[] sliceSecond = new long[SLICES];
-    @SuppressWarnings("unchecked")
+    @SuppressWarnings({"unchecked", "rawtypes"})
     private final Map<String, long[]>[] slices = new Map[SLICES];
     /** The catalog entry each code label was last classified as (for names and meanings). */
     private final Map<String, CloseCode> codes = new HashMap<>();
@@ -48,7 +48,7 @@ final class CloseWindow implements Consumer<CloseEvent> {
         String label = event.classification().label();
         long second = Math.floorDiv(nanoClock.getAsLong(), SLICE_NANOS);
         synchronized (this) {
-            int slot = (int) Math.floorMod(second, SLICES);
+            int slot = Math.floorMod(second, SLICES);
             if (sliceSecond[slot] != second) {
                 sliceSecond[slot] = second;
                 slices[slot] = null;
@@ -78,7 +78,7 @@ final class CloseWindow implements Consumer<CloseEvent> {
         List<CodeCount> out = new ArrayList<>();
         synchronized (this) {
             for (long s = now - seconds + 1; s <= now; s++) {
-                int slot = (int) Math.floorMod(s, SLICES);
+                int slot = Math.floorMod(s, SLICES);
                 if (sliceSecond[slot] != s || slices[slot] == null) {
                     continue;
                 }

@@ -89,6 +89,7 @@ final class DemoCommand implements Callable<Integer> {
     private static final Duration RECONNECTING_HOLD = Duration.ofMillis(300);
 
     @Override
+    @SuppressWarnings("try") // traffic is closed before the summary, and again (a no-op) by the try
     public Integer call() throws Exception {
         if (idleCut < 0 || idleCut > 3600) {
             System.err.println("closewatch: --idle-cut: " + idleCut + " (expected: 0-3600 seconds)");

@@ -168,8 +168,6 @@ public final class ConfigLoader {
             config = CloseWatchConfig.defaults();
         } catch (JsonProcessingException e) {
             throw new ConfigException(file.toString(), List.of(syntax(e)));
-        } catch (IOException e) {
-            throw new ConfigException(file.toString(), List.of("cannot read: " + e.getMessage()));
         }
         return new Loaded(config == null ? CloseWatchConfig.defaults() : config, errors, lines);
     }

@@ -2,7 +2,6 @@ package dev.closewatch.cli;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import sun.misc.Signal;
 
 /**
  * {@code SIGHUP} re-reads the configuration ({@link ConfigReloader}) instead of stopping the JVM,
@@ -21,10 +20,9 @@ final class ReloadSignal {
      * Where the platform has no {@code SIGHUP} (Windows) or the JVM runs with {@code -Xrs}, logs
      * that and does nothing.
      */
-    @SuppressWarnings("sunapi") // sun.misc.Signal is the JDK's only way to handle a signal (jdk.unsupported)
     static void install(ConfigReloader reloader) {
         try {
-            Signal.handle(new Signal("HUP"), signal -> reloader.reload("sighup"));
+            Signals.handle("HUP", signal -> reloader.reload("sighup"));
             LOG.atInfo().addKeyValue("event", "config.reload.ready").addKeyValue("file", reloader.file())
                     .log("SIGHUP or POST /admin/reload re-reads the configuration file");
         } catch (IllegalArgumentException | UnsupportedOperationException e) {

@@ -13,7 +13,6 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
-import sun.misc.Signal;
 
 /**
  * {@code closewatch run} — the proxy, until SIGTERM, SIGINT or {@code POST /admin/drain} starts a
@@ -68,8 +67,8 @@ final class RunCommand implements Callable<Integer> {
         AtomicBoolean signalled = new AtomicBoolean();
         for (String name : new String[] {"TERM", "INT"}) {
             try {
-                Signal.handle(new Signal(name), signal -> {
-                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal.getName())
+                Signals.handle(name, signal -> {
+                    LOG.atInfo().addKeyValue("event", "proxy.signal").addKeyValue("signal", "SIG" + signal)
                             .log("signal received: draining");
                     signalled.set(true);
                     ProxyServer p = started.get();
@@ -77,7 +76,7 @@ final class RunCommand implements Callable<Integer> {
                         p.drain();
                     }
                 });
-            } catch (IllegalArgumentException e) {
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
                 // e.g. with -Xrs: the JVM keeps the signal, which then ends the process without a drain
                 LOG.warn("cannot handle SIG{} ({}): it will stop closewatch without a drain", name, e.getMessage());
             }

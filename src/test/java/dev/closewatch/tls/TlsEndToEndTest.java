@@ -52,6 +52,7 @@ import org.junit.jupiter.api.Test;
  * listener) → a Netty wss echo upstream verified against a configured CA; and a certificate
  * nobody trusts → 1015 on either leg.
  */
+@SuppressWarnings("deprecation") // SelfSignedCertificate: deprecated in Netty 4.2 for netty-pkitesting, still right for a test CA
 class TlsEndToEndTest {
 
     private static SelfSignedCertificate proxyCert;

@@ -33,6 +33,7 @@ import org.junit.jupiter.api.Test;
  * The relay's half-close handling behind a TLS listener: a TLS client ends its connection with
  * close_notify and a FIN, which the relay sees as the end of the client's input.
  */
+@SuppressWarnings("deprecation") // SelfSignedCertificate: deprecated in Netty 4.2 for netty-pkitesting, still right for a test CA
 class TlsHalfCloseTest {
 
     private static SelfSignedCertificate cert;

@@ -58,6 +58,7 @@ import org.junit.jupiter.api.io.TempDir;
  * certificate, an open wss session keeps relaying, a broken replacement is refused and the
  * certificate in use stays; a replaced upstream CA is used for new upstream handshakes.
  */
+@SuppressWarnings("deprecation") // SelfSignedCertificate: deprecated in Netty 4.2 for netty-pkitesting, still right for a test CA
 class TlsReloadTest {
 
     /** The TLS files are polled every 5 s: a change must be seen well within this. */

@@ -149,6 +149,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     /** Bytes the client sent after an upgrade request, before the upstream's answer. */
     private CompositeByteBuf early;
     private Timer timerKind = Timer.NONE;
+    /** When the armed timer is due, on the event loop's ticker. */
+    private long timerDue;
+    /** When {@link #timer}, the scheduled wake-up, runs; at or before {@link #timerDue}. */
+    private long timerWakeUp;
     private ScheduledFuture<?> timer;
 
     FrontendHandler(ProxySettings settings, boolean clientTls) {
@@ -274,8 +278,8 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
         forward(obj);
         if (last && upgradeRequest && !finished) {
-            // RFC 6455 §4.1: the client waits for the answer. Read nothing more.
-            client.config().setAutoRead(false);
+            // RFC 6455 §4.1: the client waits for the answer. Nothing more is parsed as HTTP; reading
+            // stays on (no epoll_ctl per handshake) until a first early byte turns it off.
             stopParsing();
         }
     }
@@ -537,7 +541,12 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
      */
     private void connect(List<UpstreamPool.Upstream> candidates, int index) {
         connecting = true;
-        client.config().setAutoRead(false);
+        if (!upgradeRequest) {
+            // A body read while connecting would queue without bound. An upgrade request has none
+            // (startRequest refuses one), and what follows it is held as early bytes, which stop
+            // reading themselves: no autoRead toggle (two epoll_ctl) per WebSocket handshake.
+            client.config().setAutoRead(false);
+        }
         UpstreamPool.Upstream upstream = candidates.get(index);
         Route forRoute = route;
         settings.connector().resolveAll(client, upstream.uri().address()).addListener(f -> {
@@ -934,25 +943,53 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         }
     }
 
+    /**
+     * Sets the one timer to {@code kind}, due {@code after} from now. The scheduled task is a
+     * wake-up, not the deadline: it is replaced only when the new deadline comes before it, and
+     * otherwise re-checks the deadline when it runs. A handshake thus schedules one task and
+     * cancels one, however often the timer changes kind on its way.
+     */
     private void arm(Timer kind, Duration after) {
-        if (timer != null) {
-            timer.cancel(false);
-        }
+        long nanos = after.toNanos();
+        long due = client.eventLoop().ticker().nanoTime() + nanos;
         timerKind = kind;
-        timer = client.eventLoop().schedule(onTimer, after.toNanos(), TimeUnit.NANOSECONDS);
+        timerDue = due;
+        if (timer == null || due - timerWakeUp < 0) {
+            if (timer != null) {
+                timer.cancel(false);
+            }
+            timerWakeUp = due;
+            timer = client.eventLoop().schedule(onTimer, nanos, TimeUnit.NANOSECONDS);
+        }
     }
 
+    /** Disarms the timer; its task, if any, wakes up to nothing (see {@link #stopTimer()}). */
     private void cancelTimer() {
+        timerKind = Timer.NONE;
+    }
+
+    /** Disarms the timer and cancels its task: the connection closes or leaves HTTP. */
+    private void stopTimer() {
+        timerKind = Timer.NONE;
         if (timer != null) {
             timer.cancel(false);
             timer = null;
         }
-        timerKind = Timer.NONE;
     }
 
     private void timerFired() {
-        Timer kind = timerKind;
         timer = null;
+        Timer kind = timerKind;
+        if (kind == Timer.NONE) {
+            return;
+        }
+        long left = timerDue - client.eventLoop().ticker().nanoTime();
+        if (left > 0) {
+            // Re-armed for later since this task was scheduled.
+            timerWakeUp = timerDue;
+            timer = client.eventLoop().schedule(onTimer, left, TimeUnit.NANOSECONDS);
+            return;
+        }
         timerKind = Timer.NONE;
         if (!client.isActive()) {
             return;
@@ -1011,7 +1048,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
     @Override
     public void handlerRemoved(ChannelHandlerContext ctx) {
         // Replaced by a RelayHandler after a 101: the connection stays counted until it closes.
-        cancelTimer();
+        stopTimer();
         releaseAll();
         if (counted && ctx.channel().isActive()) {
             counted = false;
@@ -1025,7 +1062,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             counted = false;
             settings.connections().decrementAndGet();
         }
-        cancelTimer();
+        stopTimer();
         releaseAll();
         awaitingResponse = false;
         if (backend != null) {

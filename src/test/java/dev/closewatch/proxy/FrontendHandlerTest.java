@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -64,6 +65,11 @@ class FrontendHandlerTest {
 
     /** A client channel with a 1 KiB header limit, a route for {@code prefix}, upstreams as EmbeddedChannels. */
     private EmbeddedChannel channel(String prefix) {
+        return channel(prefix, new LimitsConfig(null, null, null, 1024, null), Duration.ofSeconds(1));
+    }
+
+    /** As {@link #channel(String)}, with these limits and {@code upstream.response_timeout}. */
+    private EmbeddedChannel channel(String prefix, LimitsConfig limits, Duration responseTimeout) {
         Observability obs = new Observability(registry, new CloseLogger(Level.DEBUG));
         Route api = new Route("api", prefix, null, new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9")),
                 1, System::nanoTime), obs.route("api"), obs.sessionListener("api"), CloseCatalog.loadDefault());
@@ -73,8 +79,7 @@ class FrontendHandlerTest {
             upstreams.add(up);
             return up.newSucceededFuture();
         };
-        ProxySettings settings = settings(new Routes(List.of(api)), obs, new LimitsConfig(null, null, null, 1024, null),
-                embedded);
+        ProxySettings settings = settings(new Routes(List.of(api)), obs, limits, embedded, responseTimeout);
         return new EmbeddedChannel(new ChannelInitializer<Channel>() {
             @Override
             protected void initChannel(Channel ch) {
@@ -90,9 +95,14 @@ class FrontendHandlerTest {
     }
 
     static ProxySettings settings(Routes routes, Observability obs, LimitsConfig limits, UpstreamConnector connector) {
+        return settings(routes, obs, limits, connector, Duration.ofSeconds(1));
+    }
+
+    static ProxySettings settings(Routes routes, Observability obs, LimitsConfig limits, UpstreamConnector connector,
+                                  Duration responseTimeout) {
         CloseWatchConfig defaults = CloseWatchConfig.defaults();
         return new ProxySettings(Transport.best(), CloseCatalog.loadDefault(), routes, Duration.ofSeconds(1),
-                Duration.ofSeconds(1), limits, defaults.keepalive(), defaults.drain(), null,
+                responseTimeout, limits, defaults.keepalive(), defaults.drain(), null,
                 new RequestRejections(obs.registry()), ConcurrentHashMap.newKeySet(), new AtomicInteger(),
                 new AtomicBoolean(), io.netty.resolver.DefaultAddressResolverGroup.INSTANCE, connector,
                 new dev.closewatch.observe.DrainMeters(obs.registry()));
@@ -467,5 +477,83 @@ class FrontendHandlerTest {
         assertFalse(FrontendHandler.isWebSocketUpgrade(new io.netty.handler.codec.http.DefaultHttpHeaders()
                 .add("Connection", "Upgrade").add("Upgrade", "h2c")));
         assertEquals(false, FrontendHandler.isWebSocketUpgrade(new io.netty.handler.codec.http.DefaultHttpHeaders()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 20})
+    void shouldAnswer504AtTheResponseTimeoutWhicheverTimeoutWasArmedBefore(int handshakeSeconds) {
+        // Given handshake_timeout before (2 s) or after (20 s) response_timeout (5 s): the one timer's
+        // wake-up is scheduled for the request head first, then re-armed for the response
+        EmbeddedChannel ch = channel("/", new LimitsConfig(null, Duration.ofSeconds(handshakeSeconds), null, 1024, null),
+                Duration.ofSeconds(5));
+        // When a request is forwarded and the upstream stays silent for just under 5 s
+        send(ch, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        assertTrue(drain(upstreams.get(0)).startsWith("GET /a HTTP/1.1\r\n"));
+        for (int i = 0; i < 49; i++) {
+            ch.advanceTimeBy(100, TimeUnit.MILLISECONDS);
+            ch.runScheduledPendingTasks();
+        }
+        // Then nothing was answered yet: not 408 at the request head's timeout, not 504 early
+        assertEquals("", drain(ch));
+        assertTrue(ch.isActive());
+        // When the 5 s pass
+        ch.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        // Then 504, once
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 504 Gateway Timeout\r\n"), response);
+        assertEquals(1.0, registry.get("closewatch.upstream.connect.failures").tag("cause", "response_timeout").counter().count());
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldAnswer408AtTheHandshakeTimeoutAfterAnEarlierRequestWasAnswered() {
+        // Given a keep-alive connection whose first request was answered (the timer was armed for
+        // the head, the response and the keep-alive before)
+        EmbeddedChannel ch = channel("/", new LimitsConfig(null, Duration.ofSeconds(3), null, 1024, null, Duration.ofSeconds(60)),
+                Duration.ofSeconds(30));
+        send(ch, "GET /a HTTP/1.1\r\nHost: x\r\n\r\n");
+        drain(upstreams.get(0));
+        upstreams.get(0).writeInbound(Unpooled.copiedBuffer("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                StandardCharsets.ISO_8859_1));
+        assertTrue(drain(ch).startsWith("HTTP/1.1 200 OK\r\n"));
+        // When the next request's head starts and stays incomplete for just under 3 s
+        send(ch, "GET /b HTTP/1.1\r\n");
+        ch.advanceTimeBy(2900, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        assertEquals("", drain(ch));
+        // Then 408 when the 3 s pass
+        ch.advanceTimeBy(200, TimeUnit.MILLISECONDS);
+        ch.runScheduledPendingTasks();
+        String response = drain(ch);
+        assertTrue(response.startsWith("HTTP/1.1 408 Request Timeout\r\n"), response);
+        ch.finishAndReleaseAll();
+    }
+
+    @Test
+    void shouldKeepReadingWhileAnUpgradeRequestIsAnswered() {
+        // Given an upgrade request alone
+        EmbeddedChannel ch = channel("/");
+        // When it is forwarded
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        // Then reading was never turned off for the connect (no epoll_ctl pair per handshake)
+        assertTrue(drain(upstreams.get(0)).startsWith("GET /ws HTTP/1.1\r\n"));
+        assertTrue(ch.config().isAutoRead());
+        // When the client sends a frame before the 101: reading stops until the answer
+        ch.writeInbound(Unpooled.wrappedBuffer(new byte[] {(byte) 0x81, (byte) 0x80, 1, 2, 3, 4}));
+        assertFalse(ch.config().isAutoRead());
+        assertEquals("", drain(upstreams.get(0)));
+        // When the upstream answers 101
+        upstreams.get(0).writeInbound(Unpooled.copiedBuffer("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                + "Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n", StandardCharsets.ISO_8859_1));
+        // Then the 101 reaches the client, the early frame the upstream, and reading is on again
+        assertTrue(drain(ch).startsWith("HTTP/1.1 101 Switching Protocols\r\n"));
+        ByteBuf early = upstreams.get(0).readOutbound();
+        assertEquals(6, early.readableBytes());
+        assertEquals((byte) 0x81, early.getByte(0));
+        early.release();
+        assertTrue(ch.config().isAutoRead());
+        ch.finishAndReleaseAll();
     }
 }

@@ -19,9 +19,14 @@ class OtlpConfigTest {
     @TempDir
     Path dir;
 
-    private Path file(String yaml) throws Exception {
+    /** A config file of one route (lines 1-3) and {@code otlp}, the section from line 4 on. */
+    private Path withOtlp(String otlp) throws Exception {
         Path file = dir.resolve("c.yaml");
-        Files.writeString(file, yaml);
+        Files.writeString(file, """
+                routes:
+                  - name: chat
+                    upstream: ws://127.0.0.1:9000
+                """ + otlp);
         return file;
     }
 
@@ -55,10 +60,7 @@ class OtlpConfigTest {
     @Test
     void shouldBindEveryKeyFromYaml() throws Exception {
         // Given an otlp section with every key written
-        Path file = file("""
-                routes:
-                  - name: chat
-                    upstream: ws://127.0.0.1:9000
+        Path file = withOtlp("""
                 otlp:
                   headers:
                     Authorization: Bearer abc
@@ -95,10 +97,7 @@ class OtlpConfigTest {
     void shouldListEveryOtlpMistakeWithItsLineInOnePass() throws Exception {
         // Given an otlp section with a misspelt key, a non-http endpoint, a batch larger than the
         // queue, an unknown temporality, a header name that is not a token and a bad duration
-        Path file = file("""
-                routes:
-                  - name: chat
-                    upstream: ws://127.0.0.1:9000
+        Path file = withOtlp("""
                 otlp:
                   headers:
                     "Bad Header": x

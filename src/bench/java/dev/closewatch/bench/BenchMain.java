@@ -63,6 +63,9 @@ import org.HdrHistogram.Histogram;
 public final class BenchMain {
 
     static final List<String> SCENARIOS = List.of("echo", "stream", "churn", "idle");
+    /** The options that take a value (the flags and the repeatable --closewatch-java aside). */
+    static final List<String> OPTIONS_WITH_VALUE = List.of("--mode", "--jar", "--out", "--only", "--rounds", "--warmup",
+            "--measure", "--idle-sessions", "--closewatch-jvm", "--prewarm", "--slow-relay");
 
     /** The {@code --slow-relay} target's name. */
     static final String SLOW_RELAY = "netty-tcp-slow";
@@ -199,6 +202,10 @@ public final class BenchMain {
                     throw new IllegalArgumentException("--closewatch-java " + jdk.name() + " given twice");
                 }
                 jdks.add(jdk);
+            } else if (!OPTIONS_WITH_VALUE.contains(k)) {
+                // A misspelt option must not quietly run the benchmark with its default.
+                throw new IllegalArgumentException("unknown option " + k + " (expected: --jfr, --netty-floor, --guard,"
+                        + " --closewatch-java or one of " + String.join(", ", OPTIONS_WITH_VALUE) + ")");
             } else if (i + 1 < args.length) {
                 a.put(k, args[++i]);
             } else {
@@ -215,6 +222,10 @@ public final class BenchMain {
         Set<String> only = new LinkedHashSet<>();
         for (String p : a.getOrDefault("--only", "jmh,echo,stream,churn,idle").split(",")) {
             if (!p.isBlank()) {
+                if (!p.trim().equals("jmh") && !SCENARIOS.contains(p.trim())) {
+                    // else a typo runs nothing and reports success
+                    throw new IllegalArgumentException("--only " + p.trim() + " (expected: jmh, " + String.join(", ", SCENARIOS) + ")");
+                }
                 only.add(p.trim());
             }
         }

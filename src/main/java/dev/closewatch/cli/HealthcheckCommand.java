@@ -1,15 +1,15 @@
 package dev.closewatch.cli;
 
 import dev.closewatch.config.HostPort;
+import dev.closewatch.report.AdminClient;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -17,8 +17,10 @@ import picocli.CommandLine.Spec;
 /**
  * {@code closewatch healthcheck} — the container's health check without {@code curl}: one HTTP/1.1
  * {@code GET} of the admin server's {@code /healthz} (or {@code --path /readyz}) with the JDK's
- * {@link HttpClient}. Exit 0 on a 200 answer, 1 on any other status, a refused or timed-out
- * connection, or a bad address.
+ * HTTP client ({@link AdminClient}). {@code /healthz} never needs the admin token; {@code /readyz}
+ * does when {@code admin.token} is set, so {@code --token} or {@code --token-file} sends it. Exit
+ * 0 on a 200 answer; 1 on any other status, a refused or timed-out connection, a bad address,
+ * path or token (a bad value is 1, not picocli's 2, which Docker reserves in a {@code HEALTHCHECK}).
  */
 @Command(name = "healthcheck", mixinStandardHelpOptions = true,
         description = "GET the admin server's /healthz (the container health check; no curl needed). "
@@ -44,11 +46,15 @@ final class HealthcheckCommand implements Callable<Integer> {
             description = "connect plus answer time limit in seconds (default: ${DEFAULT-VALUE})")
     int timeoutSeconds;
 
+    @Mixin
+    AdminTokenOptions token;
+
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         URI uri;
+        AdminClient client;
         try {
             if (timeoutSeconds < 1) {
                 throw new IllegalArgumentException("--timeout: " + timeoutSeconds + " (expected: >= 1)");
@@ -56,21 +62,14 @@ final class HealthcheckCommand implements Callable<Integer> {
             if (!path.startsWith("/")) {
                 throw new IllegalArgumentException("--path: '" + path + "' (expected: an absolute path such as /healthz)");
             }
-            HostPort address = HostPort.parse(admin);
-            uri = URI.create("http://" + address + path);
+            uri = AdminClient.uri(HostPort.parse(admin), path);
+            client = new AdminClient(Duration.ofSeconds(timeoutSeconds), token.token());
         } catch (IllegalArgumentException e) {
             err.println("closewatch healthcheck: " + e.getMessage());
             return UNHEALTHY;
         }
-        Duration timeout = Duration.ofSeconds(timeoutSeconds);
-        HttpClient client = HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(timeout)
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build();
         try {
-            HttpResponse<String> response = client.send(HttpRequest.newBuilder(uri).timeout(timeout).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
+            HttpResponse<String> response = client.send(uri);
             String body = response.body().strip();
             if (response.statusCode() == 200) {
                 out.println(uri + ": " + response.statusCode() + " " + body);

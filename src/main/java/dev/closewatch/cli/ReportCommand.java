@@ -8,18 +8,14 @@ import dev.closewatch.report.FleetMerge;
 import dev.closewatch.report.FleetReport;
 import dev.closewatch.report.JsonReport;
 import dev.closewatch.report.TextReport;
-import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -52,18 +48,8 @@ final class ReportCommand implements Callable<Integer> {
             description = "admin address of an instance to read; repeat for several (the report merges them); required, no default")
     List<String> admins = new ArrayList<>();
 
-    @ArgGroup(exclusive = true)
-    TokenOptions token;
-
-    static final class TokenOptions {
-        @Option(names = "--token", paramLabel = "TOKEN",
-                description = "the instances' admin.token, sent as Authorization: Bearer (default: none)")
-        String value;
-
-        @Option(names = "--token-file", paramLabel = "FILE",
-                description = "a file holding the admin.token, surrounding whitespace ignored (default: none)")
-        Path file;
-    }
+    @Mixin
+    AdminTokenOptions token;
 
     @Option(names = "--json", description = "print one JSON document (docs/report.schema.json) instead of text (default: text)")
     boolean json;
@@ -135,16 +121,10 @@ final class ReportCommand implements Callable<Integer> {
     }
 
     private String token() {
-        if (token == null) {
-            return null;
-        }
-        if (token.value != null) {
-            return token.value;
-        }
         try {
-            return Files.readString(token.file, StandardCharsets.UTF_8).strip();
-        } catch (IOException e) {
-            throw new ParameterException(spec.commandLine(), "--token-file: cannot read " + token.file + ": " + e.getMessage());
+            return token.token();
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
         }
     }
 }

@@ -135,11 +135,14 @@ public record OtlpConfig(Map<String, String> headers, Map<String, String> resour
             errors.add("otlp.logs.export_interval: " + Durations.format(logs.exportInterval()) + " (expected: 10ms-10m, e.g. 1s)");
         }
         headers.forEach((name, value) -> {
-            // RFC 9110 §5.1 (a field name is a token) and §5.5 (no CR, LF or NUL in a value)
+            // RFC 9110 §5.1 (a field name is a token) and §5.5 (a value is VCHAR, obs-text, SP and
+            // HTAB: what the exporters' HTTP clients accept; anything else would fail every export)
             if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
                 errors.add("otlp.headers: '" + name + "' (expected: a header field name, a token of RFC 9110 §5.6.2)");
-            } else if (value == null || value.chars().anyMatch(c -> c == '\r' || c == '\n' || c == 0)) {
-                errors.add("otlp.headers." + name.toLowerCase(Locale.ROOT) + ": (expected: a value without CR, LF or NUL)");
+            } else if (value == null || value.chars().anyMatch(c -> c < 0x20 && c != '\t' || c == 0x7F || c > 0xFF)) {
+                // the key path stays lowercase so the loader finds the section's line; the value may be a secret
+                errors.add("otlp.headers: the value of '" + name + "' (expected: a field value of RFC 9110 §5.5:"
+                        + " visible characters, spaces and tabs, no control characters, nothing above U+00FF)");
             }
         });
         resourceAttributes.forEach((key, value) -> {

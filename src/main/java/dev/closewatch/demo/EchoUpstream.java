@@ -1,16 +1,11 @@
 package dev.closewatch.demo;
 
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInitializer;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.SimpleChannelInboundHandler;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.handler.codec.http.FullHttpRequest;
 import io.netty.handler.codec.http.HttpObjectAggregator;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -40,12 +35,10 @@ import java.util.concurrent.TimeUnit;
  */
 public final class EchoUpstream implements AutoCloseable {
 
-    private final EventLoopGroup group;
-    private final Channel listener;
+    private final OneLoopServer server;
 
-    private EchoUpstream(EventLoopGroup group, Channel listener) {
-        this.group = group;
-        this.listener = listener;
+    private EchoUpstream(OneLoopServer server) {
+        this.server = server;
     }
 
     /**
@@ -64,29 +57,22 @@ public final class EchoUpstream implements AutoCloseable {
      * @throws InterruptedException if interrupted while binding
      */
     public static EchoUpstream start(InetSocketAddress address) throws InterruptedException {
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
-        Channel ch = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
-                .childHandler(new ChannelInitializer<Channel>() {
-                    @Override
-                    protected void initChannel(Channel ch) {
-                        ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler());
-                    }
-                })
-                .bind(address).sync().channel();
-        return new EchoUpstream(group, ch);
+        return new EchoUpstream(OneLoopServer.bind(address, b -> b.childHandler(new ChannelInitializer<Channel>() {
+            @Override
+            protected void initChannel(Channel ch) {
+                ch.pipeline().addLast(new HttpServerCodec(), new HttpObjectAggregator(65536), new Handler());
+            }
+        })));
     }
 
     /** The bound address. */
     public InetSocketAddress address() {
-        return (InetSocketAddress) listener.localAddress();
+        return server.address();
     }
 
     @Override
     public void close() {
-        listener.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        server.close();
     }
 
     private static final class Handler extends SimpleChannelInboundHandler<Object> {

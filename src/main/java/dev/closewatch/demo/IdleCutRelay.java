@@ -3,7 +3,6 @@ package dev.closewatch.demo;
 import static java.util.Objects.requireNonNull;
 
 import io.netty.bootstrap.Bootstrap;
-import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
@@ -11,10 +10,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelOption;
-import io.netty.channel.EventLoopGroup;
-import io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.netty.channel.nio.NioIoHandler;
-import io.netty.channel.socket.nio.NioServerSocketChannel;
 import io.netty.channel.socket.nio.NioSocketChannel;
 import io.netty.handler.timeout.IdleState;
 import io.netty.handler.timeout.IdleStateEvent;
@@ -39,13 +34,11 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class IdleCutRelay implements AutoCloseable {
 
-    private final EventLoopGroup group;
-    private final Channel listener;
+    private final OneLoopServer server;
     private final AtomicLong cuts;
 
-    private IdleCutRelay(EventLoopGroup group, Channel listener, AtomicLong cuts) {
-        this.group = group;
-        this.listener = listener;
+    private IdleCutRelay(OneLoopServer server, AtomicLong cuts) {
+        this.server = server;
         this.cuts = cuts;
     }
 
@@ -61,11 +54,8 @@ public final class IdleCutRelay implements AutoCloseable {
         if (idleTimeout.isZero() || idleTimeout.isNegative()) {
             throw new IllegalArgumentException("idleTimeout: " + idleTimeout + " (expected: > 0)");
         }
-        EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
         AtomicLong cuts = new AtomicLong();
-        Channel ch = new ServerBootstrap()
-                .group(group)
-                .channel(NioServerSocketChannel.class)
+        OneLoopServer server = OneLoopServer.bind(new InetSocketAddress("127.0.0.1", 0), b -> b
                 .childOption(ChannelOption.AUTO_READ, false)
                 .childHandler(new ChannelInitializer<Channel>() {
                     @Override
@@ -74,9 +64,8 @@ public final class IdleCutRelay implements AutoCloseable {
                                 new IdleStateHandler(0, 0, idleTimeout.toMillis(), TimeUnit.MILLISECONDS),
                                 new ClientSide(target, cuts));
                     }
-                })
-                .bind(new InetSocketAddress("127.0.0.1", 0)).sync().channel();
-        return new IdleCutRelay(group, ch, cuts);
+                }));
+        return new IdleCutRelay(server, cuts);
     }
 
     /** Connections cut for idleness so far. */
@@ -86,22 +75,49 @@ public final class IdleCutRelay implements AutoCloseable {
 
     /** The address clients connect to. */
     public InetSocketAddress address() {
-        return (InetSocketAddress) listener.localAddress();
+        return server.address();
     }
 
     @Override
     public void close() {
-        listener.close().syncUninterruptibly();
-        group.shutdownGracefully(0, 1, TimeUnit.SECONDS).syncUninterruptibly();
+        server.close();
+    }
+
+    /**
+     * One side of a relayed connection: what it reads goes to its peer, and when it ends the peer
+     * goes once its writes are flushed.
+     */
+    private static class Forward extends ChannelInboundHandlerAdapter {
+        /** The other connection; set at once on closewatch's side, once connecting on the client's. */
+        Channel peer;
+
+        Forward(Channel peer) {
+            this.peer = peer;
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            forward(ctx.channel(), peer, msg);
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            closeOnFlush(peer);
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            ctx.close();
+        }
     }
 
     /** The client's connection: connects to closewatch, then relays both ways until idle. */
-    private static final class ClientSide extends ChannelInboundHandlerAdapter {
+    private static final class ClientSide extends Forward {
         private final InetSocketAddress target;
         private final AtomicLong cuts;
-        private Channel outbound;
 
         ClientSide(InetSocketAddress target, AtomicLong cuts) {
+            super(null);
             this.target = target;
             this.cuts = cuts;
         }
@@ -109,11 +125,14 @@ public final class IdleCutRelay implements AutoCloseable {
         @Override
         public void channelActive(ChannelHandlerContext ctx) {
             Channel inbound = ctx.channel();
-            outbound = new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
+            peer = new Bootstrap().group(inbound.eventLoop()).channel(NioSocketChannel.class)
                     .option(ChannelOption.AUTO_READ, false)
                     .handler(new Forward(inbound))
                     .connect(target).addListener((ChannelFutureListener) f -> {
-                        if (f.isSuccess()) {
+                        if (f.isSuccess() && !inbound.isActive()) {
+                            // The client left while this connected: its channelInactive found no peer to close.
+                            f.channel().close();
+                        } else if (f.isSuccess()) {
                             inbound.read();
                             f.channel().read();
                         } else {
@@ -123,54 +142,15 @@ public final class IdleCutRelay implements AutoCloseable {
         }
 
         @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            forward(ctx.channel(), outbound, msg);
-        }
-
-        @Override
         public void userEventTriggered(ChannelHandlerContext ctx, Object evt) {
             if (evt instanceof IdleStateEvent e && e.state() == IdleState.ALL_IDLE) {
                 // An idle timeout: both connections go, no Close frame, as a balancer does it.
                 cuts.incrementAndGet();
                 ctx.close();
-                outbound.close();
+                peer.close();
             } else {
                 ctx.fireUserEventTriggered(evt);
             }
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            closeOnFlush(outbound);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
-        }
-    }
-
-    /** closewatch's side of one relayed connection: bytes go back to the client. */
-    private static final class Forward extends ChannelInboundHandlerAdapter {
-        private final Channel inbound;
-
-        Forward(Channel inbound) {
-            this.inbound = inbound;
-        }
-
-        @Override
-        public void channelRead(ChannelHandlerContext ctx, Object msg) {
-            forward(ctx.channel(), inbound, msg);
-        }
-
-        @Override
-        public void channelInactive(ChannelHandlerContext ctx) {
-            closeOnFlush(inbound);
-        }
-
-        @Override
-        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-            ctx.close();
         }
     }
 

@@ -8,11 +8,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.closewatch.config.HostPort;
 import java.io.IOException;
 import java.net.URI;
+import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -38,7 +40,8 @@ public final class AdminClient {
 
     /**
      * @param timeout connect time limit, and again answer time limit, per request
-     * @param token   the instances' {@code admin.token}, or null to send none
+     * @param token   the instances' {@code admin.token}, or null to send none; sent as is, so the
+     *                caller checks it is an RFC 6750 {@code b64token}
      */
     public AdminClient(Duration timeout, String token) {
         this.timeout = requireNonNull(timeout, "timeout");
@@ -67,24 +70,56 @@ public final class AdminClient {
             }
             Map<String, JsonNode> byDimension = new LinkedHashMap<>();
             for (String by : DIMENSIONS) {
-                byDimension.put(by, get(admin, "/api/top?by=" + by + "&category=" + category + "&limit=" + limit));
+                // The label comes from the instance's answer: encoded, so an odd one is asked for, not spliced in.
+                byDimension.put(by, get(admin, "/api/top?by=" + by + "&category="
+                        + URLEncoder.encode(category, StandardCharsets.UTF_8) + "&limit=" + limit));
             }
             top.put(category, byDimension);
         }
         return new Instance(admin.toString(), summary, diagnosis, reconnects, top);
     }
 
-    /** One {@code GET}, parsed as JSON. */
-    JsonNode get(HostPort admin, String pathAndQuery) throws AdminException {
-        URI uri = URI.create("http://" + admin + pathAndQuery);
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(timeout).GET()
-                .header("Accept", "application/json");
+    /**
+     * The URL of {@code pathAndQuery} on {@code admin}: {@code http://HOST:PORT/path?query}.
+     *
+     * @throws IllegalArgumentException if {@code pathAndQuery} does not make a URI (RFC 3986)
+     */
+    public static URI uri(HostPort admin, String pathAndQuery) {
+        return URI.create("http://" + admin + pathAndQuery);
+    }
+
+    /**
+     * One {@code GET} of {@code uri} with this client's timeout and token, redirects not followed;
+     * the answer as it came, whatever its status.
+     *
+     * @throws java.net.http.HttpConnectTimeoutException if no connection is made within the timeout
+     * @throws HttpTimeoutException if no answer comes within the timeout
+     * @throws IOException          if the connection is refused or breaks
+     * @throws InterruptedException if interrupted while waiting
+     */
+    public HttpResponse<String> send(URI uri) throws IOException, InterruptedException {
+        return send(HttpRequest.newBuilder(uri));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) throws IOException, InterruptedException {
+        request.timeout(timeout).GET();
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** One {@code GET}, parsed as JSON. */
+    JsonNode get(HostPort admin, String pathAndQuery) throws AdminException {
+        URI uri;
+        try {
+            uri = uri(admin, pathAndQuery);
+        } catch (IllegalArgumentException e) {
+            throw new AdminException("http://" + admin + pathAndQuery + ": not a URL (" + e.getMessage() + ")");
+        }
         HttpResponse<String> response;
         try {
-            response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+            response = send(HttpRequest.newBuilder(uri).header("Accept", "application/json"));
         } catch (HttpConnectTimeoutException e) {
             throw new AdminException(uri + ": no connection within " + timeout.toSeconds() + " s");
         } catch (HttpTimeoutException e) {

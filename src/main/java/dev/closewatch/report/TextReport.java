@@ -18,9 +18,10 @@ import java.util.stream.Collectors;
 /**
  * {@link FleetReport} in plain language, one section per question: how many sessions ended and
  * with which codes (and what they mean), which timeout signatures stand out and who likely causes
- * them, whether clients back off when they reconnect, and who causes most bad ends. Text from the
- * instances (reasons are never included; top-offender values are) has its control characters
- * escaped so it cannot forge lines.
+ * them, whether clients back off when they reconnect, and who causes most bad ends. Every text from
+ * the instances (reasons are never included; top-offender values are) has its control characters
+ * escaped so it cannot forge lines; only the addresses given on the command line and numbers are
+ * printed as they are.
  */
 public final class TextReport {
 
@@ -53,7 +54,7 @@ public final class TextReport {
             int countWidth = Long.toString(r.closesByCode().get(0).count()).length();
             String row = "  %-7s %-" + nameWidth + "s %" + countWidth + "d  (client %d, upstream %d, proxy %d)%n";
             for (CodeCount c : r.closesByCode()) {
-                out.append(String.format(Locale.ROOT, row, c.code(), clean(title(c)), c.count(), c.client(), c.upstream(),
+                out.append(String.format(Locale.ROOT, row, clean(c.code()), clean(title(c)), c.count(), c.client(), c.upstream(),
                         c.proxy()));
                 out.append("          means: ").append(clean(c.description())).append('\n');
                 if (!c.category().equals("normal")) {
@@ -73,7 +74,7 @@ public final class TextReport {
             out.append(r.signatures().size()).append('\n');
             for (SignatureLine s : r.signatures()) {
                 out.append(String.format(Locale.ROOT, "  route %s, %s leg: %d of %d abnormal ends after %s %s: %s%n",
-                        clean(s.route()), s.leg(), s.count(), s.total(), seconds(s.seconds()),
+                        clean(s.route()), clean(s.leg()), s.count(), s.total(), seconds(s.seconds()),
                         s.kind().equals("idle") ? "idle" : "of lifetime", meaning(s)));
                 out.append("    likely culprits: ");
                 if (s.culprits().isEmpty()) {
@@ -85,7 +86,7 @@ public final class TextReport {
                 out.append("    remedy: ").append(clean(s.remedy())).append('\n');
                 for (Evidence e : s.evidence()) {
                     out.append(String.format(Locale.ROOT, "    seen by %s: %d of %d since %s (%s)%n",
-                            e.admin(), e.count(), e.total(), e.since(), seconds(e.seconds())));
+                            e.admin(), e.count(), e.total(), clean(e.since()), seconds(e.seconds())));
                 }
             }
         }
@@ -98,7 +99,7 @@ public final class TextReport {
                     .append(" again and again without backing off\n");
             for (Storm s : r.storms()) {
                 out.append("  ").append(s.admin()).append(" route ").append(clean(s.route())).append(" client ")
-                        .append(s.key()).append(": ").append(s.reconnectsInARow()).append(" reconnects in a row, last delays ")
+                        .append(clean(s.key())).append(": ").append(s.reconnectsInARow()).append(" reconnects in a row, last delays ")
                         .append(s.lastDelaysMs().stream().map(String::valueOf).collect(Collectors.joining(", ")))
                         .append(" ms\n");
             }
@@ -111,7 +112,7 @@ public final class TextReport {
             out.append('\n');
             for (ReconnectLine c : r.reconnectsByPreviousCode()) {
                 out.append(String.format(Locale.ROOT, "  after %s %s: %d reconnects, %s waited at least 1 s; %s%n",
-                        c.code(), c.name(), c.reconnects(), percent(c.shareWaitedAtLeast1s()), backoff(c)));
+                        clean(c.code()), clean(c.name()), c.reconnects(), percent(c.shareWaitedAtLeast1s()), backoff(c)));
             }
         }
 
@@ -125,9 +126,9 @@ public final class TextReport {
             for (TopList t : r.topOffenders()) {
                 if (!t.category().equals(category)) {
                     category = t.category();
-                    out.append("  ").append(category).append(":\n");
+                    out.append("  ").append(clean(category)).append(":\n");
                 }
-                out.append(String.format(Locale.ROOT, "    %-10s ", t.by())).append(t.entries().stream()
+                out.append(String.format(Locale.ROOT, "    %-10s ", clean(t.by()))).append(t.entries().stream()
                         .map(TextReport::entry).collect(Collectors.joining(", "))).append('\n');
             }
         }

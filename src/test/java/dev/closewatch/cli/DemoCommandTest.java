@@ -7,10 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.closewatch.demo.TrafficMix;
+import dev.closewatch.testing.CliRun;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -90,11 +89,9 @@ class DemoCommandTest {
                     topValue(admin, "user_agent")) && TrafficMix.NOISY_ADDRESS.equals(topValue(admin, "client")));
 
             // and `closewatch report` against the running demo explains them in plain language
-            StringWriter report = new StringWriter();
-            int reportExit = new CommandLine(new CloseWatchCommand()).setOut(new PrintWriter(report, true))
-                    .setErr(new PrintWriter(new StringWriter(), true)).execute("report", "--admin", admin);
-            String text = report.toString();
-            assertEquals(0, reportExit, text);
+            CliRun report = CliRun.run("report", "--admin", admin);
+            String text = report.out();
+            assertEquals(0, report.exit(), report.err() + text);
             assertTrue(text.startsWith("closewatch report: 1 of 1 instance answered (" + admin + ")"), text);
             assertTrue(Pattern.compile("(?m)^  1006 +Abnormal Closure \\[abnormal\\] +\\d+").matcher(text).find(), text);
             assertTrue(Pattern.compile("(?m)^Timeout signatures: [1-9]\\d*\\n  route default, client leg: \\d+ of \\d+ "

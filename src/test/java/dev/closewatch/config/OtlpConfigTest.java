@@ -19,9 +19,14 @@ class OtlpConfigTest {
     @TempDir
     Path dir;
 
-    private Path file(String yaml) throws Exception {
+    /** A config file of one route (lines 1-3) and {@code otlp}, the section from line 4 on. */
+    private Path withOtlp(String otlp) throws Exception {
         Path file = dir.resolve("c.yaml");
-        Files.writeString(file, yaml);
+        Files.writeString(file, """
+                routes:
+                  - name: chat
+                    upstream: ws://127.0.0.1:9000
+                """ + otlp);
         return file;
     }
 
@@ -55,10 +60,7 @@ class OtlpConfigTest {
     @Test
     void shouldBindEveryKeyFromYaml() throws Exception {
         // Given an otlp section with every key written
-        Path file = file("""
-                routes:
-                  - name: chat
-                    upstream: ws://127.0.0.1:9000
+        Path file = withOtlp("""
                 otlp:
                   headers:
                     Authorization: Bearer abc
@@ -92,13 +94,37 @@ class OtlpConfigTest {
     }
 
     @Test
+    void shouldRefuseAHeaderValueTheExportersHttpClientsWouldRefuseAtEveryExport() throws Exception {
+        // Given header values with a control character, a DEL, and a character above U+00FF, and a
+        // fine one with obs-text, a space and a tab
+        Path file = withOtlp("""
+                otlp:
+                  headers:
+                    X-Control: "a\\x01b"
+                    X-Del: "a\\x7Fb"
+                    X-Euro: "\\u20AC"
+                    X-Fine: "caf\\u00E9 a\\tb"
+                  logs:
+                    enabled: true
+                """);
+
+        // When it is loaded
+        ConfigException e = assertThrows(ConfigException.class, () -> new ConfigLoader().load(file));
+
+        // Then the three are refused, and the fine one is not
+        // (at the headers' line: the loader's key paths are lowercase), never showing a value
+        String expected = "' (expected: a field value of RFC 9110 §5.5: visible characters, spaces and tabs,"
+                + " no control characters, nothing above U+00FF)";
+        assertEquals(List.of("line 5: otlp.headers: the value of 'X-Control" + expected,
+                "line 5: otlp.headers: the value of 'X-Del" + expected,
+                "line 5: otlp.headers: the value of 'X-Euro" + expected), e.errors());
+    }
+
+    @Test
     void shouldListEveryOtlpMistakeWithItsLineInOnePass() throws Exception {
         // Given an otlp section with a misspelt key, a non-http endpoint, a batch larger than the
         // queue, an unknown temporality, a header name that is not a token and a bad duration
-        Path file = file("""
-                routes:
-                  - name: chat
-                    upstream: ws://127.0.0.1:9000
+        Path file = withOtlp("""
                 otlp:
                   headers:
                     "Bad Header": x

@@ -5,12 +5,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.InputStream;
+import java.net.BindException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The demo's idle-cutting intermediary over real loopback sockets. */
@@ -48,6 +51,25 @@ class IdleCutRelayTest {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> IdleCutRelay.start(new InetSocketAddress("127.0.0.1", 9), Duration.ZERO));
         assertEquals("idleTimeout: PT0S (expected: > 0)", e.getMessage());
+    }
+
+    @Test
+    void shouldLeaveNoEventLoopThreadWhenTheAddressIsTaken() throws Exception {
+        // Given a loopback port that is taken, and the event loop threads alive now
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            Set<Thread> before = Thread.getAllStackTraces().keySet();
+
+            // When the demo upstream is started on it
+            Exception e = org.junit.jupiter.api.Assertions.assertThrows(Exception.class,
+                    () -> EchoUpstream.start(new InetSocketAddress("127.0.0.1", taken.getLocalPort())));
+
+            // Then the bind error comes through, and the event loop thread it started is gone
+            assertEquals(BindException.class, e.getClass());
+            List<String> left = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> !before.contains(t) && t.isAlive() && t.getName().startsWith("multiThreadIoEventLoopGroup"))
+                    .map(Thread::getName).toList();
+            assertEquals(List.of(), left);
+        }
     }
 
     private static int read(InputStream in) throws java.io.IOException {

@@ -39,6 +39,29 @@ class FleetMergeTest {
             + "\"default_seconds\":30.0,\"kind\":\"lifetime\",\"source\":\"https://cloud.google.com/load-balancing/docs/backend-service\"}";
 
     @Test
+    void shouldEscapeControlCharactersInEveryTextAnInstanceSent() {
+        // Given an instance whose every text field carries a line break and a forged line
+        String forged = "x\nFORGED";
+        String admin = "10.0.0.1:8081";
+        FleetReport r = new FleetReport(NOW.toString(), 600, 1, 1, List.of(new FleetReport.InstanceStatus(admin, true, null)), 1, 1,
+                List.of(new FleetReport.CodeCount(forged, forged, forged, "abnormal", forged, forged, 1, 1, 0, 0,
+                        List.of(new FleetReport.InstanceCount(admin, 1), new FleetReport.InstanceCount("10.0.0.2:8081", 0)))),
+                List.of(new FleetReport.SignatureLine(forged, forged, "idle", "60", 60.0, 1, 1, forged,
+                        List.of(new FleetReport.Culprit(forged, forged, 60.0, "idle", forged)),
+                        List.of(new FleetReport.Evidence(admin, 60.0, 1, 1, forged, forged)))),
+                List.of(new FleetReport.Storm(admin, forged, forged, 5, List.of(1L))),
+                List.of(new FleetReport.ReconnectLine(forged, forged, 1, 0, 0.0, 0, 0, 0.0, "unknown")),
+                600, List.of(new FleetReport.TopList(forged, forged, List.of(new FleetReport.TopEntry(forged, 1)))));
+
+        // When it is rendered as text
+        String text = TextReport.render(r);
+
+        // Then no line starts with the forged text: each break is shown as \\u000a on its own line
+        assertEquals(List.of(), text.lines().filter(l -> l.startsWith("FORGED")).toList(), text);
+        assertTrue(text.contains("x\\u000aFORGED"), text);
+    }
+
+    @Test
     void shouldUniteOneSignatureSeenByTwoInstancesAndNameItsCulpritsOnce() throws Exception {
         // Given two instances with a 60 s idle signature on route chat's client leg (the first also a 30 s lifetime cap)
         AdminClient.Instance one = instance("10.0.0.1:8081",

@@ -1,5 +1,6 @@
 package dev.closewatch.report;
 
+import static dev.closewatch.testing.CliRun.run;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,16 +11,14 @@ import com.networknt.schema.InputFormat;
 import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SpecificationVersion;
-import dev.closewatch.cli.CloseWatchCommand;
 import dev.closewatch.config.DiagnosisConfig;
 import dev.closewatch.config.HostPort;
 import dev.closewatch.config.ReconnectConfig;
+import dev.closewatch.testing.CliRun;
 import dev.closewatch.testing.Frames;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
 import dev.closewatch.testing.WsFrame;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -41,7 +40,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import picocli.CommandLine;
 
 /**
  * {@code closewatch report} against two real closewatch instances on 127.0.0.1, each in front of
@@ -72,9 +70,6 @@ class ReportEndToEndTest {
     private static final int DEVICES = 3;
     private static final int ROUNDS = 3;
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    private record Result(int exit, String out, String err) {
-    }
 
     private ProxyHarness a;
     private ProxyHarness b;
@@ -176,7 +171,7 @@ class ReportEndToEndTest {
     void shouldPrintTheMergedViewOfTwoInstances() throws Exception {
         // Given the traffic above on A and B
         // When
-        Result r = run("report", "--admin", admin(a), "--admin", admin(b));
+        CliRun r = run("report", "--admin", admin(a), "--admin", admin(b));
 
         // Then
         assertEquals(0, r.exit(), r.err());
@@ -218,7 +213,7 @@ class ReportEndToEndTest {
                 .getSchema(Files.readString(Path.of("docs/report.schema.json")), InputFormat.JSON);
 
         // When
-        Result r = run("report", "--admin", admin(a), "--admin", admin(b), "--json");
+        CliRun r = run("report", "--admin", admin(a), "--admin", admin(b), "--json");
 
         // Then it is valid
         assertEquals(0, r.exit(), r.err());
@@ -254,7 +249,7 @@ class ReportEndToEndTest {
         int dead = deadPort();
 
         // When
-        Result r = run("report", "--admin", admin(a), "--admin", admin(b), "--admin", "127.0.0.1:" + dead, "--timeout", "2");
+        CliRun r = run("report", "--admin", admin(a), "--admin", admin(b), "--admin", "127.0.0.1:" + dead, "--timeout", "2");
 
         // Then it is named on stderr and in the report, which covers the other two
         assertEquals(4, r.exit(), r.err());
@@ -273,7 +268,7 @@ class ReportEndToEndTest {
         int dead = deadPort();
 
         // When
-        Result r = run("report", "--admin", "127.0.0.1:" + dead, "--json");
+        CliRun r = run("report", "--admin", "127.0.0.1:" + dead, "--json");
 
         // Then
         assertEquals(1, r.exit(), r.err());
@@ -289,8 +284,8 @@ class ReportEndToEndTest {
             Files.writeString(file, "s3cret-token-0123456789\n");
             try {
                 // When it is asked with the file, and without a token
-                Result with = run("report", "--admin", admin(locked), "--token-file", file.toString());
-                Result without = run("report", "--admin", admin(locked));
+                CliRun with = run("report", "--admin", admin(locked), "--token-file", file.toString());
+                CliRun without = run("report", "--admin", admin(locked));
 
                 // Then the first answers, the second is refused with the admin server's own words
                 assertEquals(0, with.exit(), with.err());
@@ -305,6 +300,30 @@ class ReportEndToEndTest {
     }
 
     @Test
+    void shouldRefuseATokenThatIsNoBearerTokenAsAUsageError() throws Exception {
+        // Given a token file of two lines (a line break would split the request head)
+        Path file = Files.createTempFile("token", ".txt");
+        try {
+            Files.writeString(file, "s3cret-token-0123456789\nsecond-line\n");
+
+            // When the report is given it, or a --token with a space
+            CliRun twoLines = run("report", "--admin", admin(a), "--token-file", file.toString());
+            CliRun space = run("report", "--admin", admin(a), "--token", "s3cret token");
+
+            // Then both are usage errors (2) that name the option, never show the token, and print no report
+            assertEquals(2, twoLines.exit());
+            assertTrue(twoLines.err().startsWith("--token-file: " + file + ": <hidden, 35 characters> (expected: a bearer"
+                    + " token as in RFC 6750"), twoLines.err());
+            assertEquals("", twoLines.out());
+            assertEquals(2, space.exit());
+            assertTrue(space.err().startsWith("--token: <hidden, 12 characters> (expected: a bearer token"), space.err());
+            assertEquals("", space.out());
+        } finally {
+            Files.delete(file);
+        }
+    }
+
+    @Test
     void shouldRefuseAWindowOutsideOneSecondToOneHour() throws Exception {
         // Given an instance
         AdminClient client = new AdminClient(Duration.ofSeconds(5), null);
@@ -315,7 +334,7 @@ class ReportEndToEndTest {
                 () -> client.get(address, "/api/summary?window=2h"));
         AdminClient.AdminException millis = org.junit.jupiter.api.Assertions.assertThrows(AdminClient.AdminException.class,
                 () -> client.get(address, "/api/summary?window=500ms"));
-        Result report = run("report", "--admin", admin(a), "--window", "2h");
+        CliRun report = run("report", "--admin", admin(a), "--window", "2h");
 
         // Then the admin server answers 400 with what was expected, and the command exits 2 saying the same
         assertEquals("http://" + address + "/api/summary?window=2h: 400 window: '2h' (expected: whole seconds from 1s to 1h, "
@@ -364,15 +383,5 @@ class ReportEndToEndTest {
             assertTrue(at >= 0, "missing, or out of order: [" + e + "] in\n" + String.join("\n", lines));
             from += at + 1;
         }
-    }
-
-    private static Result run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = new CommandLine(new CloseWatchCommand());
-        cli.setOut(new PrintWriter(out, true));
-        cli.setErr(new PrintWriter(err, true));
-        int exit = cli.execute(args);
-        return new Result(exit, out.toString(), err.toString());
     }
 }

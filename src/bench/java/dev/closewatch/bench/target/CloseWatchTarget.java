@@ -45,29 +45,19 @@ public final class CloseWatchTarget implements Target {
      * @param logback  Logback configuration file for the proxy process
      * @param upstream the upstream's address
      * @param log      where the process's standard output and error go
-     * @throws IOException if it cannot be started or does not listen within 30 s
+     * @throws IOException if it cannot be started or its two ports do not both listen within 40 s
      */
     public static CloseWatchTarget start(String name, Path javaHome, Path jar, String jvmArgs, Path logback,
                                          InetSocketAddress upstream, Path log) throws IOException, InterruptedException {
         int port = Ports.free();
         int admin = Ports.free();
-        List<String> cmd = new ArrayList<>();
-        cmd.add(javaHome.resolve("bin/java").toString());
-        for (String a : jvmArgs.trim().split("\\s+")) {
-            if (!a.isEmpty()) {
-                cmd.add(a);
-            }
-        }
+        List<String> cmd = ProxyProcess.javaCommand(javaHome.resolve("bin/java"), jvmArgs);
         cmd.addAll(List.of("-Dlogback.configurationFile=" + logback, "-jar", jar.toString(), "run",
                 "--listen", "127.0.0.1:" + port, "--admin", "127.0.0.1:" + admin,
                 "--upstream", "ws://127.0.0.1:" + upstream.getPort()));
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-        if (!Ports.awaitListening(address, Duration.ofSeconds(30), p)
-                || !Ports.awaitListening(new InetSocketAddress("127.0.0.1", admin), Duration.ofSeconds(10), p)) {
-            p.destroyForcibly();
-            throw new IOException("closewatch did not start listening on " + address + "; see " + log);
-        }
+        Process p = ProxyProcess.start(cmd, log, Duration.ofSeconds(40), "closewatch", log.toString(), address,
+                new InetSocketAddress("127.0.0.1", admin));
         return new CloseWatchTarget(name, p, address, URI.create("http://127.0.0.1:" + admin + "/metrics"),
                 javaHome.resolve("bin/jcmd"));
     }
@@ -181,16 +171,9 @@ public final class CloseWatchTarget implements Target {
         }
     }
 
+    /** SIGTERM (closewatch drains), SIGKILL after 10 s. */
     @Override
     public void close() {
-        process.destroy();
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ProxyProcess.stop(process);
     }
 }

@@ -2,13 +2,10 @@ package dev.closewatch.bench.target;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * HAProxy (the Debian package) as the standard WebSocket reverse proxy, as its documentation
@@ -32,29 +29,13 @@ public final class HaproxyTarget implements Target {
 
     /** The haproxy binary: {@code /usr/sbin/haproxy} or the first {@code haproxy} on the PATH; null if none. */
     public static Path find() {
-        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/sbin/haproxy")));
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty()) {
-                candidates.add(Path.of(dir, "haproxy"));
-            }
-        }
-        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(null);
+        return ProxyProcess.find("haproxy");
     }
 
     /** The first line of {@code haproxy -v}, shortened to e.g. {@code HAProxy 2.6.12-1+deb12u3}. */
     public static String version(Path haproxy) {
-        try {
-            Process p = new ProcessBuilder(haproxy.toString(), "-v").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor(5, TimeUnit.SECONDS);
-            String first = out.lines().findFirst().orElse("unknown");
-            return first.replaceFirst("^HAProxy version (\\S+).*$", "HAProxy $1");
-        } catch (IOException e) {
-            return "unknown (" + e.getMessage() + ")";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        String first = ProxyProcess.output(haproxy, "-v").lines().findFirst().orElse("unknown");
+        return first.replaceFirst("^HAProxy version (\\S+).*$", "HAProxy $1");
     }
 
     /**
@@ -103,13 +84,9 @@ public final class HaproxyTarget implements Target {
         long limit = CloseWatchTarget.openFileLimit();
         int maxconn = (int) Math.min(maxConnections, (limit - 64) / 2);
         Files.writeString(conf, config(port, upstream, maxconn, threads));
-        Process p = new ProcessBuilder(haproxy.toString(), "-db", "-f", conf.toAbsolutePath().toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-        if (!Ports.awaitListening(address, Duration.ofSeconds(10), p)) {
-            p.destroyForcibly();
-            throw new IOException("haproxy did not start listening on " + address + "; see " + log);
-        }
+        Process p = ProxyProcess.start(List.of(haproxy.toString(), "-db", "-f", conf.toAbsolutePath().toString()), log,
+                Duration.ofSeconds(10), "haproxy", log.toString(), address);
         return new HaproxyTarget(p, address);
     }
 
@@ -129,16 +106,9 @@ public final class HaproxyTarget implements Target {
         return List.of(process.pid());
     }
 
+    /** SIGTERM (HAProxy's hard stop), SIGKILL after 10 s. */
     @Override
     public void close() {
-        process.destroy(); // SIGTERM: HAProxy's hard stop.
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ProxyProcess.stop(process);
     }
 }

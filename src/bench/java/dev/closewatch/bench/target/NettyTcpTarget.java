@@ -3,7 +3,6 @@ package dev.closewatch.bench.target;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -46,13 +45,7 @@ public final class NettyTcpTarget implements Target {
      */
     public static NettyTcpTarget start(String name, String classpath, String jvmArgs, InetSocketAddress upstream,
                                        int threads, int workMicros, Path log) throws IOException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : jvmArgs.trim().split("\\s+")) {
-            if (!a.isEmpty()) {
-                cmd.add(a);
-            }
-        }
+        List<String> cmd = ProxyProcess.javaCommand(Path.of(System.getProperty("java.home"), "bin", "java"), jvmArgs);
         // closewatch turns Netty's low-memory pooling off in its main(); the relay gets the same.
         cmd.addAll(List.of("-Dio.netty.allocator.lowMemory=false", "-cp", classpath,
                 "dev.closewatch.bench.load.NettyTcpRelay", Integer.toString(upstream.getPort()), Integer.toString(threads),

@@ -2,13 +2,11 @@ package dev.closewatch.bench.target;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 
 /**
  * nginx (the Debian package) as the standard WebSocket reverse proxy, as its documentation
@@ -30,28 +28,12 @@ public final class NginxTarget implements Target {
 
     /** The nginx binary: {@code /usr/sbin/nginx} or the first {@code nginx} on the PATH; null if none. */
     public static Path find() {
-        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/sbin/nginx")));
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
-            if (!dir.isEmpty()) {
-                candidates.add(Path.of(dir, "nginx"));
-            }
-        }
-        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(null);
+        return ProxyProcess.find("nginx");
     }
 
     /** {@code nginx -v}'s answer, e.g. {@code nginx/1.22.1}. */
     public static String version(Path nginx) {
-        try {
-            Process p = new ProcessBuilder(nginx.toString(), "-v").redirectErrorStream(true).start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
-            p.waitFor(5, TimeUnit.SECONDS);
-            return out.replace("nginx version: ", "");
-        } catch (IOException e) {
-            return "unknown (" + e.getMessage() + ")";
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return "unknown";
-        }
+        return ProxyProcess.output(nginx, "-v").replace("nginx version: ", "");
     }
 
     /** The configuration used, for {@code port} in front of {@code upstream}, with paths in {@code dir}. */
@@ -107,15 +89,10 @@ public final class NginxTarget implements Target {
         int port = Ports.free();
         Path conf = dir.resolve("nginx.conf");
         Files.writeString(conf, config(dir.toAbsolutePath(), port, upstream, workerConnections));
-        Process p = new ProcessBuilder(nginx.toString(), "-p", dir.toAbsolutePath() + "/", "-c", conf.toAbsolutePath().toString(),
-                "-e", dir.toAbsolutePath().resolve("error.log").toString())
-                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
         InetSocketAddress address = new InetSocketAddress("127.0.0.1", port);
-        if (!Ports.awaitListening(address, Duration.ofSeconds(10), p)) {
-            p.destroyForcibly();
-            throw new IOException("nginx did not start listening on " + address + "; see " + log + " and "
-                    + dir.resolve("error.log"));
-        }
+        Process p = ProxyProcess.start(List.of(nginx.toString(), "-p", dir.toAbsolutePath() + "/", "-c",
+                        conf.toAbsolutePath().toString(), "-e", dir.toAbsolutePath().resolve("error.log").toString()),
+                log, Duration.ofSeconds(10), "nginx", log + " and " + dir.resolve("error.log"), address);
         return new NginxTarget(p, address);
     }
 
@@ -138,17 +115,9 @@ public final class NginxTarget implements Target {
         return pids;
     }
 
+    /** SIGTERM (nginx's fast shutdown), SIGKILL to the master and its workers after 10 s. */
     @Override
     public void close() {
-        process.destroy(); // SIGTERM: nginx's fast shutdown.
-        try {
-            if (!process.waitFor(10, TimeUnit.SECONDS)) {
-                process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-                process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        ProxyProcess.stop(process);
     }
 }

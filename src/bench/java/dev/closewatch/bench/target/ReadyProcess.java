@@ -30,17 +30,22 @@ public final class ReadyProcess implements AutoCloseable {
      * @param command the command line
      * @param log     where its standard error goes
      * @param what    what it is, for the error message
-     * @throws IOException if it cannot be started or says anything else first
+     * @throws IOException if it cannot be started or says anything else first (it is killed)
      */
     public static ReadyProcess start(List<String> command, Path log, String what) throws IOException {
         Process p = new ProcessBuilder(command).redirectError(log.toFile()).start();
-        BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
-        String line = out.readLine();
-        if (line == null || !line.startsWith("READY ")) {
+        try {
+            BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8));
+            String line = out.readLine();
+            if (line == null || !line.matches("READY \\d{1,5}")) {
+                throw new IOException(what + " did not start (said " + line + "); see " + log);
+            }
+            return new ReadyProcess(p, new InetSocketAddress("127.0.0.1", Integer.parseInt(line.substring(6))));
+        } catch (IOException | RuntimeException e) {
+            // Not ready, or the line unreadable: it must not outlive the benchmark.
             p.destroyForcibly();
-            throw new IOException(what + " did not start (said " + line + "); see " + log);
+            throw e;
         }
-        return new ReadyProcess(p, new InetSocketAddress("127.0.0.1", Integer.parseInt(line.substring(6).trim())));
     }
 
     /** Where it listens. */

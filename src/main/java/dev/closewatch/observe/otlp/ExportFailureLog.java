@@ -7,6 +7,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.spi.LoggingEventBuilder;
 
 /**
  * Counts the failed exports of one signal and writes at most one WARN line per
@@ -52,10 +53,7 @@ final class ExportFailureLog {
             suppressed = unreported;
             unreported = 0;
         }
-        LOG.atWarn()
-                .addKeyValue("event", "otlp.export.failed")
-                .addKeyValue("signal", signal.label())
-                .addKeyValue("endpoint", endpoint)
+        line(LOG.atWarn(), "otlp.export.failed")
                 .addKeyValue("failures", suppressed)
                 .log("OTLP export of {} to {} failed: {} ({} failed export(s) since the last such line; the proxy keeps"
                                 + " serving; closewatch_otlp_export_failures_total counts them, next line in 1 min at the earliest)",
@@ -71,11 +69,15 @@ final class ExportFailureLog {
             failing = false;
             unreported = 0;
         }
-        LOG.atInfo()
-                .addKeyValue("event", "otlp.export.recovered")
-                .addKeyValue("signal", signal.label())
-                .addKeyValue("endpoint", endpoint)
+        line(LOG.atInfo(), "otlp.export.recovered")
                 .log("OTLP export of {} to {} works again", signal.label(), endpoint);
+    }
+
+    /** The key-value pairs every line of this log carries: {@code event}, {@code signal}, {@code endpoint}. */
+    private LoggingEventBuilder line(LoggingEventBuilder builder, String event) {
+        return builder.addKeyValue("event", event)
+                .addKeyValue("signal", signal.label())
+                .addKeyValue("endpoint", endpoint);
     }
 
     /**

@@ -18,6 +18,8 @@ import dev.closewatch.testing.Frames;
 import dev.closewatch.testing.ProxyHarness;
 import dev.closewatch.testing.RawClient;
 import dev.closewatch.websocket.CloseEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.opentelemetry.proto.common.v1.AnyValue;
 import io.opentelemetry.proto.common.v1.KeyValue;
 import io.opentelemetry.proto.logs.v1.LogRecord;
@@ -36,6 +38,7 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
@@ -349,6 +352,46 @@ class OtlpExportTest {
             assertEquals(0.0, harness.count(OtlpMeters.LOG_RECORDS_EXPORTED));
         } finally {
             failureLog.detachAppender(warnings);
+        }
+    }
+
+    @Test
+    void shouldWarnOncePerMinuteWithItsKeysAndSayOnceWhenExportsWorkAgain() {
+        // Given the failure log of the logs signal, on a clock the test moves
+        SimpleMeterRegistry registry = new SimpleMeterRegistry();
+        Counter failures = registry.counter("failures");
+        AtomicLong now = new AtomicLong(1_000);
+        ExportFailureLog log = new ExportFailureLog(Signal.LOGS, "http://127.0.0.1:1/v1/logs", failures, now::get);
+        ListAppender<ILoggingEvent> lines = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(ExportFailureLog.class);
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            // When three exports fail within a minute, a fourth a minute after the first line, then one succeeds twice
+            log.failed(new java.net.ConnectException("Connection refused"));
+            now.addAndGet(ExportFailureLog.INTERVAL_NANOS - 1);
+            log.failed(null);
+            log.failed(null);
+            now.addAndGet(1);
+            log.failed(null);
+            log.succeeded();
+            log.succeeded();
+
+            // Then every failure is counted, and there are two WARN lines (the second counting three
+            // failures) and one INFO line, each with its event, signal and endpoint
+            assertEquals(4.0, failures.count());
+            assertEquals(List.of(
+                    "WARN {event=otlp.export.failed, signal=logs, endpoint=http://127.0.0.1:1/v1/logs, failures=1}",
+                    "WARN {event=otlp.export.failed, signal=logs, endpoint=http://127.0.0.1:1/v1/logs, failures=3}",
+                    "INFO {event=otlp.export.recovered, signal=logs, endpoint=http://127.0.0.1:1/v1/logs}"),
+                    lines.list.stream().map(e -> e.getLevel() + " " + e.getKeyValuePairs().stream()
+                            .collect(Collectors.toMap(kv -> kv.key, kv -> String.valueOf(kv.value), (x, y) -> x,
+                                    LinkedHashMap::new))).toList());
+            assertTrue(lines.list.get(0).getFormattedMessage().startsWith("OTLP export of logs to http://127.0.0.1:1/v1/logs"
+                    + " failed: java.net.ConnectException: Connection refused (1 failed export(s) since the last such line;"),
+                    lines.list.get(0).getFormattedMessage());
+        } finally {
+            logger.detachAppender(lines);
         }
     }
 

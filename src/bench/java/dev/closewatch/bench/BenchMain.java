@@ -22,6 +22,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -32,15 +33,20 @@ import org.HdrHistogram.Histogram;
  * <pre>
  * BenchMain --jar closewatch.jar --out DIR [--mode full|smoke] [--rounds N] [--only jmh,echo,stream,churn,idle]
  *           [--warmup SECONDS] [--measure SECONDS] [--prewarm SECONDS] [--idle-sessions N]
- *           [--closewatch-jvm "OPTIONS"] [--jfr] [--netty-floor]
- *           [--closewatch-java NAME=JAVA_HOME[" EXTRA JVM OPTIONS"]]... [--guard] [--slow-relay MICROS]
+ *           [--closewatch-jvm "OPTIONS"] [--jfr] [--perf] [--netty-floor]
+ *           [--closewatch-java NAME=JAVA_HOME[" EXTRA JVM OPTIONS"]]... [--closewatch-jar NAME=JAR]...
+ *           [--guard] [--slow-relay MICROS]
  * </pre>
  * {@code --closewatch-java} (repeatable): run closewatch on that JDK, as target
  * {@code closewatch-jdkNAME}, with {@code --closewatch-jvm}'s options plus the extra ones after
  * the path (e.g. {@code 25coh=/usr/lib/jvm/temurin-25-jdk-amd64 -XX:+UseCompactObjectHeaders});
  * all of them interleaved in the same rounds. The first is the one the other tables call
- * closewatch; the report's "The JDK" table gives every figure per JDK and each one's ratio to the first.
+ * closewatch; the report's "The JDK and builds" table gives every figure per JDK and each one's ratio to the first.
  * Without it, closewatch runs on the benchmark's own JVM as target {@code closewatch}.
+ * {@code --closewatch-jar} (repeatable): an A/B of builds — another {@code closewatch.jar} (e.g. one
+ * built from the commit before a change) as target {@code closewatch-NAME} on the first JDK, beside
+ * {@code --jar}'s, interleaved in the same rounds; the variants table gives each one's ratio to
+ * {@code --jar}'s, paired by round.
  * {@code --guard} (needs {@code --netty-floor}): the regression guard; the command fails when
  * closewatch's median ratio to {@code netty-tcp} over the rounds falls below {@link #GUARD}. A
  * scenario whose median is below after its rounds runs the pair for as many rounds again, and the
@@ -51,6 +57,11 @@ import org.HdrHistogram.Histogram;
  * that much CPU work per read) that stands in for closewatch in the guard, to show the guard failing.
  * {@code --prewarm}: before round 1 of each load scenario, every target runs it once unrecorded, so
  * closewatch's JIT has compiled the scenario's paths before anything is measured.
+ * {@code --perf}: {@code perf record -g} (999 Hz) of closewatch, and of {@code netty-tcp} with
+ * {@code --netty-floor}, over their measured window of round 1 of each load scenario, into
+ * {@code SCENARIO-TARGET.perf.data}, the JIT's symbols in {@code /tmp/perf-PID.map}
+ * ({@code jcmd Compiler.perfmap}); both JVMs get {@code -XX:+PreserveFramePointer}. Unlike JFR it
+ * sees the kernel and native frames, where most of a proxy's time goes.
  * {@code --jfr}: a JFR recording ({@code profile} settings) of closewatch over its measured window
  * of round 1 of each load scenario, into the output directory. For CPU profiles with native and
  * kernel frames, load async-profiler at the proxy's start through {@code --closewatch-jvm}
@@ -90,16 +101,23 @@ public final class BenchMain {
             "churn/sessions_per_s", 0.6);
 
     /**
-     * A JDK closewatch runs on ({@code --closewatch-java}).
+     * A closewatch variant: the JDK it runs on ({@code --closewatch-java}) or the build it runs
+     * ({@code --closewatch-jar}).
      *
-     * @param name       as given, e.g. {@code 17}, {@code 25}, {@code 25coh}; the target is {@code closewatch-jdkNAME}
+     * @param name       as given, e.g. {@code 17}, {@code 25}, {@code 25coh}; the target is {@code closewatch-jdkNAME},
+     *                   or {@code closewatch-NAME} for a jar
      * @param home       the JDK's home directory, or null for the benchmark's own JVM (target {@code closewatch})
      * @param jvmOptions JVM options added to {@code --closewatch-jvm}'s for this JDK; may be empty
+     * @param jar        the build it runs, or null for {@code --jar}'s
      */
-    record Jdk(String name, Path home, String jvmOptions) {
+    record Jdk(String name, Path home, String jvmOptions, Path jar) {
+
+        Jdk(String name, Path home, String jvmOptions) {
+            this(name, home, jvmOptions, null);
+        }
 
         String target() {
-            return home == null ? "closewatch" : "closewatch-jdk" + name;
+            return jar != null ? "closewatch-" + name : home == null ? "closewatch" : "closewatch-jdk" + name;
         }
 
         Path javaHome() {
@@ -125,13 +143,33 @@ public final class BenchMain {
             }
             return new Jdk(name, home, space < 0 ? "" : rest.substring(space + 1).trim());
         }
+
+        /** {@code NAME=JAR}, run on {@code on}'s JDK and options. */
+        static Jdk parseJar(String spec, Jdk on) {
+            int eq = spec.indexOf('=');
+            String name = eq <= 0 ? "" : spec.substring(0, eq).trim();
+            if (!name.matches("[A-Za-z0-9._-]+") || name.startsWith("jdk")) {
+                throw new IllegalArgumentException("--closewatch-jar " + spec
+                        + " (expected: NAME=JAR, NAME of letters, digits, '.', '_', '-', not starting with jdk)");
+            }
+            Path jar = Path.of(spec.substring(eq + 1).trim());
+            if (!Files.isRegularFile(jar)) {
+                throw new IllegalArgumentException("--closewatch-jar " + spec + ": no file " + jar);
+            }
+            return new Jdk(name, on.home(), on.jvmOptions(), jar);
+        }
     }
 
     /** What to run; {@link #smoke()} and {@link #full()} are the two documented presets. */
     record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
                     Set<String> only, String closewatchJvm, boolean jfr, boolean nettyFloor, Duration prewarm,
                     int echoConnections, int streamConnections, int churnUsers, int messageBytes,
-                    List<Jdk> jdks, boolean guard, int slowRelayMicros) {
+                    List<Jdk> jdks, boolean guard, int slowRelayMicros, boolean perf) {
+
+        /** closewatch's and {@code netty-tcp}'s JVM options: {@code --closewatch-jvm}'s, and frame pointers with {@code --perf}. */
+        String targetJvm() {
+            return perf ? closewatchJvm + " -XX:+PreserveFramePointer" : closewatchJvm;
+        }
 
         boolean smoke() {
             return "smoke".equals(mode);
@@ -189,12 +227,13 @@ public final class BenchMain {
     static Settings parse(String[] args) {
         Map<String, String> a = new LinkedHashMap<>();
         List<Jdk> jdks = new ArrayList<>();
+        List<String> jars = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String k = args[i];
             if (!k.startsWith("--")) {
                 throw new IllegalArgumentException("argument " + k + " (expected: --name [value])");
             }
-            if (k.equals("--jfr") || k.equals("--netty-floor") || k.equals("--guard")) {
+            if (k.equals("--jfr") || k.equals("--perf") || k.equals("--netty-floor") || k.equals("--guard")) {
                 a.put(k, "true");
             } else if (k.equals("--closewatch-java") && i + 1 < args.length) {
                 Jdk jdk = Jdk.parse(args[++i]);
@@ -202,10 +241,12 @@ public final class BenchMain {
                     throw new IllegalArgumentException("--closewatch-java " + jdk.name() + " given twice");
                 }
                 jdks.add(jdk);
+            } else if (k.equals("--closewatch-jar") && i + 1 < args.length) {
+                jars.add(args[++i]);
             } else if (!OPTIONS_WITH_VALUE.contains(k)) {
                 // A misspelt option must not quietly run the benchmark with its default.
-                throw new IllegalArgumentException("unknown option " + k + " (expected: --jfr, --netty-floor, --guard,"
-                        + " --closewatch-java or one of " + String.join(", ", OPTIONS_WITH_VALUE) + ")");
+                throw new IllegalArgumentException("unknown option " + k + " (expected: --jfr, --perf, --netty-floor, --guard,"
+                        + " --closewatch-java, --closewatch-jar or one of " + String.join(", ", OPTIONS_WITH_VALUE) + ")");
             } else if (i + 1 < args.length) {
                 a.put(k, args[++i]);
             } else {
@@ -232,6 +273,13 @@ public final class BenchMain {
         if (jdks.isEmpty()) {
             jdks.add(new Jdk("", null, ""));
         }
+        for (String spec : jars) {
+            Jdk variant = Jdk.parseJar(spec, jdks.get(0));
+            if (jdks.stream().anyMatch(j -> j.target().equals(variant.target()))) {
+                throw new IllegalArgumentException("--closewatch-jar " + variant.name() + " given twice");
+            }
+            jdks.add(variant);
+        }
         boolean guard = Boolean.parseBoolean(a.getOrDefault("--guard", "false"));
         boolean nettyFloor = Boolean.parseBoolean(a.getOrDefault("--netty-floor", "false"));
         if (guard && !nettyFloor) {
@@ -253,7 +301,8 @@ public final class BenchMain {
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
                 nettyFloor,
                 seconds(a.getOrDefault("--prewarm", smoke ? "1" : "10")),
-                50, 8, 50, 1024, List.copyOf(jdks), guard, slowRelay);
+                50, 8, 50, 1024, List.copyOf(jdks), guard, slowRelay,
+                Boolean.parseBoolean(a.getOrDefault("--perf", "false")));
     }
 
     private static String require(Map<String, String> a, String key) {
@@ -315,7 +364,7 @@ public final class BenchMain {
         environment.put("haproxy", HaproxyTarget.version(haproxy));
         Map<String, String> jdkVersions = new LinkedHashMap<>();
         for (Jdk jdk : settings.jdks()) {
-            jdkVersions.put(jdk.target(), javaVersion(jdk.javaHome()));
+            jdkVersions.put(jdk.target(), javaVersion(jdk.javaHome()) + (jdk.jar() == null ? "" : ", " + jdk.jar()));
         }
         environment.put("closewatch_jdks", jdkVersions);
         String classpath = System.getProperty("java.class.path");
@@ -338,11 +387,11 @@ public final class BenchMain {
                     targets.add(startNginx(nginx, upstream, scenario, 4096));
                     targets.add(startHaproxy(haproxy, upstream, scenario, 4096, cores));
                     if (settings.nettyFloor()) {
-                        targets.add(NettyTcpTarget.start(classpath, settings.closewatchJvm(), upstream.address(), cores,
+                        targets.add(NettyTcpTarget.start(classpath, settings.targetJvm(), upstream.address(), cores,
                                 settings.out().resolve("netty-tcp-" + scenario + ".log")));
                     }
                     if (settings.slowRelayMicros() > 0) {
-                        targets.add(NettyTcpTarget.start(SLOW_RELAY, classpath, settings.closewatchJvm(),
+                        targets.add(NettyTcpTarget.start(SLOW_RELAY, classpath, settings.targetJvm(),
                                 upstream.address(), cores, settings.slowRelayMicros(),
                                 settings.out().resolve(SLOW_RELAY + "-" + scenario + ".log")));
                     }
@@ -362,8 +411,11 @@ public final class BenchMain {
                             if (settings.smoke() && round > 1 && !guardPair.contains(t.name())) {
                                 continue;
                             }
-                            Profiler profiler = round == 1 && t instanceof CloseWatchTarget cw
-                                    && t.name().equals(settings.closewatch()) ? profiler(cw, scenario) : null;
+                            Profiler profiler = round != 1 ? null
+                                    : settings.perf() && (t.name().equals(settings.closewatch()) || t.name().equals("netty-tcp"))
+                                    ? perf(t, scenario)
+                                    : t instanceof CloseWatchTarget cw && t.name().equals(settings.closewatch())
+                                    ? profiler(cw, scenario) : null;
                             runs.add(loadRun(scenario, t, round, driver, settings.warmup(), settings.measure(), profiler));
                         }
                     }
@@ -420,8 +472,9 @@ public final class BenchMain {
     private CloseWatchTarget startCloseWatch(Jdk jdk, UpstreamProcess upstream, String tag) throws Exception {
         Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
         environment.putIfAbsent("closewatch_jvm", settings.closewatchJvm());
-        String jvm = (settings.closewatchJvm() + " " + jdk.jvmOptions()).trim();
-        return CloseWatchTarget.start(jdk.target(), jdk.javaHome(), settings.jar(), jvm, logback, upstream.address(),
+        String jvm = (settings.targetJvm() + " " + jdk.jvmOptions()).trim();
+        return CloseWatchTarget.start(jdk.target(), jdk.javaHome(), jdk.jar() != null ? jdk.jar() : settings.jar(), jvm,
+                logback, upstream.address(),
                 settings.out().resolve(jdk.target() + "-" + tag + ".log"));
     }
 
@@ -511,6 +564,49 @@ public final class BenchMain {
         void start();
 
         void stop();
+    }
+
+    /** {@code perf record} of {@code target}'s JVM over the window, then its JIT symbols for perf report. */
+    private Profiler perf(Target target, String scenario) {
+        long pid = target.pids().get(0);
+        Path file = settings.out().resolve(scenario + "-" + target.name() + ".perf.data").toAbsolutePath();
+        Process[] recording = new Process[1];
+        return new Profiler() {
+            @Override
+            public void start() {
+                try {
+                    recording[0] = new ProcessBuilder("perf", "record", "-F", "999", "-g", "-p", Long.toString(pid),
+                            "-o", file.toString()).redirectErrorStream(true)
+                            .redirectOutput(settings.out().resolve(scenario + "-" + target.name() + ".perf.log").toFile()).start();
+                } catch (IOException e) {
+                    notes.add("perf record could not start (" + e.getMessage() + "): no profile of " + target.name());
+                }
+            }
+
+            @Override
+            public void stop() {
+                Process p = recording[0];
+                if (p == null) {
+                    return;
+                }
+                try {
+                    p.destroy(); // SIGTERM: perf record writes its file and exits
+                    if (!p.waitFor(30, TimeUnit.SECONDS)) {
+                        p.destroyForcibly();
+                    }
+                    Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+                    Process map = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "Compiler.perfmap")
+                            .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+                    map.waitFor(30, TimeUnit.SECONDS);
+                    notes.add("perf profile of " + target.name() + "'s measured " + scenario + " window: " + file
+                            + " (symbols: /tmp/perf-" + pid + ".map; `perf report -i " + file.getFileName() + "`)");
+                } catch (IOException e) {
+                    notes.add("perf profile of " + target.name() + " incomplete: " + e.getMessage());
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
     }
 
     private Profiler profiler(CloseWatchTarget closewatch, String scenario) {

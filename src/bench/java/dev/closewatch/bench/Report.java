@@ -338,15 +338,15 @@ final class Report {
                 num(worstAlloc), worstAlloc < 1 ? "**yes**" : "**no**"));
     }
 
-    /** Every figure per JDK of closewatch, and each JDK's ratio to the first, paired by round. */
+    /** Every figure per closewatch variant (JDK or build), and each one's ratio to the first, paired by round. */
     private void jdks(StringBuilder b) {
         List<String> cws = settings.closewatchTargets();
         if (cws.size() < 2) {
             return;
         }
-        b.append("## The JDK\n\n");
-        b.append("closewatch on each JDK (`--closewatch-java`), interleaved in the same rounds. Median (min–max) over the "
-                + "rounds; ratios are each JDK's figure over ").append(cw).append("'s in the same round, min / median / max "
+        b.append("## The JDK and builds\n\n");
+        b.append("closewatch on each JDK (`--closewatch-java`) and build (`--closewatch-jar`), interleaved in the same rounds. "
+                + "Median (min–max) over the rounds; ratios are each variant's figure over ").append(cw).append("'s in the same round, min / median / max "
                 + "(higher is better for rates, lower for CPU, latency and memory).\n\n");
         StringBuilder head = new StringBuilder("| scenario | figure |");
         StringBuilder rule = new StringBuilder("|---|---|");
@@ -469,7 +469,7 @@ final class Report {
         b.append("- **closewatch:** `java ").append(environment.getOrDefault("closewatch_jvm", ""))
                 .append(" -jar closewatch.jar run` (one event loop per core, epoll), close line of normal ends off.\n");
         if (settings.closewatchTargets().size() > 1 || !cw.equals("closewatch")) {
-            b.append("- **JDKs of closewatch:** ").append(environment.getOrDefault("closewatch_jdks", "")).append(" (the driver, "
+            b.append("- **JDKs and builds of closewatch:** ").append(environment.getOrDefault("closewatch_jdks", "")).append(" (the driver, "
                     + "the upstream and `netty-tcp` run on the benchmark's JVM).\n");
         }
         b.append("- **HAProxy:** the Debian package (").append(environment.getOrDefault("haproxy", "?")).append("), `mode http` "

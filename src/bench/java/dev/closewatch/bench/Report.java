@@ -461,6 +461,14 @@ final class Report {
 
     private void setup(StringBuilder b) {
         b.append("## Setup\n\n");
+        if (runs.isEmpty()) {
+            // JMH only: no proxy ran, and nothing was probed (the HAProxy version among them).
+            b.append("- **Load scenarios:** none run (`--only jmh`).\n");
+            for (String n : notes) {
+                b.append("- ").append(n).append('\n');
+            }
+            return;
+        }
         b.append("- **Load driver:** the benchmark's own Netty (").append(environment.getOrDefault("driver_transport", "epoll"))
                 .append(") WebSocket client with HdrHistogram, in the benchmark's JVM: exact counts of messages, bytes and "
                         + "Close frames, one pre-masked frame per connection so the driver's CPU stays out of the comparison.\n");

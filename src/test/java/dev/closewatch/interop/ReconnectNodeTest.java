@@ -57,10 +57,12 @@ class ReconnectNodeTest {
     @Test
     void shouldFlagImmediateReconnectersAndNotThoseThatBackOff() throws Exception {
         // Given three clients reconnecting at once (7 sessions, 6 reconnects each) and three that
-        // wait 200, 400, 800, 1600, 3200 ms (6 sessions, 5 reconnects each)
+        // wait 150, 300, 600, 1200, 2400 ms (6 sessions, 5 reconnects each): each wait at least
+        // 50 ms above its delay bucket's lower bound and 100 ms below its upper one, so that a
+        // loaded machine's scheduling delay does not move it to the next bucket
         for (int i = 0; i < 3; i++) {
             clients.add(NodePeer.start("ws-reconnect.js", url("/immediate", "hammer-" + i), "7", "0", "1"));
-            clients.add(NodePeer.start("ws-reconnect.js", url("/backoff", "polite-" + i), "6", "200", "2"));
+            clients.add(NodePeer.start("ws-reconnect.js", url("/backoff", "polite-" + i), "6", "150", "2"));
         }
 
         // When all are done

@@ -63,9 +63,8 @@ import org.HdrHistogram.Histogram;
  * ({@code jcmd Compiler.perfmap}); both JVMs get {@code -XX:+PreserveFramePointer}. Unlike JFR it
  * sees the kernel and native frames, where most of a proxy's time goes.
  * {@code --jfr}: a JFR recording ({@code profile} settings) of closewatch over its measured window
- * of round 1 of each load scenario, into the output directory. For CPU profiles with native and
- * kernel frames, load async-profiler at the proxy's start through {@code --closewatch-jvm}
- * ({@code -agentpath:…/libasyncProfiler.so=start,event=cpu,file=…,collapsed}).
+ * of round 1 of each load scenario, into the output directory (Java frames only: for native and
+ * kernel frames use {@code --perf}).
  * {@code --netty-floor}: a fourth target in the load scenarios, {@code netty-tcp}, a blind Netty
  * TCP relay with closewatch's JVM options (the cost floor of any Netty proxy); its runs are listed
  * under "Every run" and in a table of their own.
@@ -110,9 +109,9 @@ public final class BenchMain {
      * @param jvmOptions JVM options added to {@code --closewatch-jvm}'s for this JDK; may be empty
      * @param jar        the build it runs, or null for {@code --jar}'s
      */
-    record Jdk(String name, Path home, String jvmOptions, Path jar) {
+    record Variant(String name, Path home, String jvmOptions, Path jar) {
 
-        Jdk(String name, Path home, String jvmOptions) {
+        Variant(String name, Path home, String jvmOptions) {
             this(name, home, jvmOptions, null);
         }
 
@@ -125,7 +124,7 @@ public final class BenchMain {
         }
 
         /** {@code NAME=JAVA_HOME[ OPTIONS]}. */
-        static Jdk parse(String spec) {
+        static Variant parse(String spec) {
             int eq = spec.indexOf('=');
             if (eq <= 0 || eq == spec.length() - 1) {
                 throw new IllegalArgumentException("--closewatch-java " + spec + " (expected: NAME=JAVA_HOME[ JVM OPTIONS])");
@@ -141,11 +140,11 @@ public final class BenchMain {
             if (!Files.isExecutable(home.resolve("bin/java"))) {
                 throw new IllegalArgumentException("--closewatch-java " + spec + ": no " + home.resolve("bin/java"));
             }
-            return new Jdk(name, home, space < 0 ? "" : rest.substring(space + 1).trim());
+            return new Variant(name, home, space < 0 ? "" : rest.substring(space + 1).trim());
         }
 
         /** {@code NAME=JAR}, run on {@code on}'s JDK and options. */
-        static Jdk parseJar(String spec, Jdk on) {
+        static Variant parseJar(String spec, Variant on) {
             int eq = spec.indexOf('=');
             String name = eq <= 0 ? "" : spec.substring(0, eq).trim();
             if (!name.matches("[A-Za-z0-9._-]+") || name.startsWith("jdk")) {
@@ -156,7 +155,7 @@ public final class BenchMain {
             if (!Files.isRegularFile(jar)) {
                 throw new IllegalArgumentException("--closewatch-jar " + spec + ": no file " + jar);
             }
-            return new Jdk(name, on.home(), on.jvmOptions(), jar);
+            return new Variant(name, on.home(), on.jvmOptions(), jar);
         }
     }
 
@@ -164,7 +163,7 @@ public final class BenchMain {
     record Settings(String mode, Path jar, Path out, int rounds, Duration warmup, Duration measure, int idleSessions,
                     Set<String> only, String closewatchJvm, boolean jfr, boolean nettyFloor, Duration prewarm,
                     int echoConnections, int streamConnections, int churnUsers, int messageBytes,
-                    List<Jdk> jdks, boolean guard, int slowRelayMicros, boolean perf) {
+                    List<Variant> variants, boolean guard, int slowRelayMicros, boolean perf) {
 
         /** closewatch's and {@code netty-tcp}'s JVM options: {@code --closewatch-jvm}'s, and frame pointers with {@code --perf}. */
         String targetJvm() {
@@ -177,12 +176,12 @@ public final class BenchMain {
 
         /** The closewatch targets' names, in the order they run: one per JDK. */
         List<String> closewatchTargets() {
-            return jdks.stream().map(Jdk::target).toList();
+            return variants.stream().map(Variant::target).toList();
         }
 
         /** The closewatch target the summary, floor and guard tables use: the first JDK's. */
         String closewatch() {
-            return jdks.get(0).target();
+            return variants.get(0).target();
         }
 
         /** What the guard holds to {@code netty-tcp}'s figures: closewatch, or {@code netty-tcp-slow}. */
@@ -226,7 +225,7 @@ public final class BenchMain {
 
     static Settings parse(String[] args) {
         Map<String, String> a = new LinkedHashMap<>();
-        List<Jdk> jdks = new ArrayList<>();
+        List<Variant> variants = new ArrayList<>();
         List<String> jars = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             String k = args[i];
@@ -236,11 +235,11 @@ public final class BenchMain {
             if (k.equals("--jfr") || k.equals("--perf") || k.equals("--netty-floor") || k.equals("--guard")) {
                 a.put(k, "true");
             } else if (k.equals("--closewatch-java") && i + 1 < args.length) {
-                Jdk jdk = Jdk.parse(args[++i]);
-                if (jdks.stream().anyMatch(j -> j.name().equals(jdk.name()))) {
-                    throw new IllegalArgumentException("--closewatch-java " + jdk.name() + " given twice");
+                Variant given = Variant.parse(args[++i]);
+                if (variants.stream().anyMatch(j -> j.name().equals(given.name()))) {
+                    throw new IllegalArgumentException("--closewatch-java " + given.name() + " given twice");
                 }
-                jdks.add(jdk);
+                variants.add(given);
             } else if (k.equals("--closewatch-jar") && i + 1 < args.length) {
                 jars.add(args[++i]);
             } else if (!OPTIONS_WITH_VALUE.contains(k)) {
@@ -270,15 +269,15 @@ public final class BenchMain {
                 only.add(p.trim());
             }
         }
-        if (jdks.isEmpty()) {
-            jdks.add(new Jdk("", null, ""));
+        if (variants.isEmpty()) {
+            variants.add(new Variant("", null, ""));
         }
         for (String spec : jars) {
-            Jdk variant = Jdk.parseJar(spec, jdks.get(0));
-            if (jdks.stream().anyMatch(j -> j.target().equals(variant.target()))) {
+            Variant variant = Variant.parseJar(spec, variants.get(0));
+            if (variants.stream().anyMatch(j -> j.target().equals(variant.target()))) {
                 throw new IllegalArgumentException("--closewatch-jar " + variant.name() + " given twice");
             }
-            jdks.add(variant);
+            variants.add(variant);
         }
         boolean guard = Boolean.parseBoolean(a.getOrDefault("--guard", "false"));
         boolean nettyFloor = Boolean.parseBoolean(a.getOrDefault("--netty-floor", "false"));
@@ -301,7 +300,7 @@ public final class BenchMain {
                 Boolean.parseBoolean(a.getOrDefault("--jfr", "false")),
                 nettyFloor,
                 seconds(a.getOrDefault("--prewarm", smoke ? "1" : "10")),
-                50, 8, 50, 1024, List.copyOf(jdks), guard, slowRelay,
+                50, 8, 50, 1024, List.copyOf(variants), guard, slowRelay,
                 Boolean.parseBoolean(a.getOrDefault("--perf", "false")));
     }
 
@@ -363,8 +362,8 @@ public final class BenchMain {
         }
         environment.put("haproxy", HaproxyTarget.version(haproxy));
         Map<String, String> jdkVersions = new LinkedHashMap<>();
-        for (Jdk jdk : settings.jdks()) {
-            jdkVersions.put(jdk.target(), javaVersion(jdk.javaHome()) + (jdk.jar() == null ? "" : ", " + jdk.jar()));
+        for (Variant variant : settings.variants()) {
+            jdkVersions.put(variant.target(), javaVersion(variant.javaHome()) + (variant.jar() == null ? "" : ", " + variant.jar()));
         }
         environment.put("closewatch_jdks", jdkVersions);
         String classpath = System.getProperty("java.class.path");
@@ -381,8 +380,8 @@ public final class BenchMain {
                 List<Target> targets = new ArrayList<>();
                 try {
                     targets.add(direct);
-                    for (Jdk jdk : settings.jdks()) {
-                        targets.add(startCloseWatch(jdk, upstream, scenario));
+                    for (Variant variant : settings.variants()) {
+                        targets.add(startCloseWatch(variant, upstream, scenario));
                     }
                     targets.add(startNginx(nginx, upstream, scenario, 4096));
                     targets.add(startHaproxy(haproxy, upstream, scenario, 4096, cores));
@@ -453,8 +452,8 @@ public final class BenchMain {
                 int idleRounds = settings.smoke() ? 1 : settings.rounds();
                 for (int round = 1; round <= idleRounds; round++) {
                     // A fresh proxy process per idle run: its baseline is not inflated by earlier load.
-                    for (Jdk jdk : settings.jdks()) {
-                        try (CloseWatchTarget closewatch = startCloseWatch(jdk, upstream, "idle-" + round)) {
+                    for (Variant variant : settings.variants()) {
+                        try (CloseWatchTarget closewatch = startCloseWatch(variant, upstream, "idle-" + round)) {
                             runs.add(idleRun(closewatch, round, driver));
                         }
                     }
@@ -469,13 +468,13 @@ public final class BenchMain {
         }
     }
 
-    private CloseWatchTarget startCloseWatch(Jdk jdk, UpstreamProcess upstream, String tag) throws Exception {
+    private CloseWatchTarget startCloseWatch(Variant variant, UpstreamProcess upstream, String tag) throws Exception {
         Path logback = Path.of(System.getProperty("logback.configurationFile", "src/bench/resources/bench-logback.xml"));
         environment.putIfAbsent("closewatch_jvm", settings.closewatchJvm());
-        String jvm = (settings.targetJvm() + " " + jdk.jvmOptions()).trim();
-        return CloseWatchTarget.start(jdk.target(), jdk.javaHome(), jdk.jar() != null ? jdk.jar() : settings.jar(), jvm,
+        String jvm = (settings.targetJvm() + " " + variant.jvmOptions()).trim();
+        return CloseWatchTarget.start(variant.target(), variant.javaHome(), variant.jar() != null ? variant.jar() : settings.jar(), jvm,
                 logback, upstream.address(),
-                settings.out().resolve(jdk.target() + "-" + tag + ".log"));
+                settings.out().resolve(variant.target() + "-" + tag + ".log"));
     }
 
     private HaproxyTarget startHaproxy(Path haproxy, UpstreamProcess upstream, String tag, int maxConnections,

@@ -355,7 +355,7 @@ final class Report {
             rule.append("---:|");
         }
         for (String t : cws.subList(1, cws.size())) {
-            head.append(' ').append(shortJdk(t)).append('/').append(shortJdk(cw)).append(" |");
+            head.append(' ').append(shortName(t)).append('/').append(shortName(cw)).append(" |");
             rule.append("---:|");
         }
         b.append(head).append('\n').append(rule).append('\n');
@@ -379,7 +379,7 @@ final class Report {
         b.append('\n');
     }
 
-    private static String shortJdk(String target) {
+    private static String shortName(String target) {
         return target.startsWith("closewatch-") ? target.substring("closewatch-".length()) : target;
     }
 
@@ -464,11 +464,17 @@ final class Report {
         if (runs.isEmpty()) {
             // JMH only: no proxy ran, and nothing was probed (the HAProxy version among them).
             b.append("- **Load scenarios:** none run (`--only jmh`).\n");
-            for (String n : notes) {
-                b.append("- ").append(n).append('\n');
-            }
-            return;
+        } else {
+            loadSetup(b);
         }
+        for (String n : notes) {
+            b.append("- ").append(n).append('\n');
+        }
+        b.append('\n');
+    }
+
+    /** The load driver, upstream, proxies and scenarios of the setup section. */
+    private void loadSetup(StringBuilder b) {
         b.append("- **Load driver:** the benchmark's own Netty (").append(environment.getOrDefault("driver_transport", "epoll"))
                 .append(") WebSocket client with HdrHistogram, in the benchmark's JVM: exact counts of messages, bytes and "
                         + "Close frames, one pre-masked frame per connection so the driver's CPU stays out of the comparison.\n");
@@ -494,10 +500,6 @@ final class Report {
                         + "closewatch's by `jcmd GC.run`, nginx's after the same wait).%n",
                 settings.echoConnections(), settings.messageBytes(), settings.streamConnections(), settings.churnUsers(),
                 settings.messageBytes(), idleSessions, BenchMain.SETTLE_MS / 1000));
-        for (String n : notes) {
-            b.append("- ").append(n).append('\n');
-        }
-        b.append('\n');
     }
 
     private void allRuns(StringBuilder b) {

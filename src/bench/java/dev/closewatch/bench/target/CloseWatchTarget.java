@@ -18,18 +18,13 @@ import java.util.concurrent.TimeUnit;
  * the benchmark does not measure console output. Session ends are read back from the admin
  * port's {@code /metrics}.
  */
-public final class CloseWatchTarget implements Target {
+public final class CloseWatchTarget extends ProcessTarget {
 
-    private final String name;
-    private final Process process;
-    private final InetSocketAddress address;
     private final URI metrics;
     private final Path jcmd;
 
     private CloseWatchTarget(String name, Process process, InetSocketAddress address, URI metrics, Path jcmd) {
-        this.name = name;
-        this.process = process;
-        this.address = address;
+        super(name, process, address);
         this.metrics = metrics;
         this.jcmd = jcmd;
     }
@@ -79,21 +74,6 @@ public final class CloseWatchTarget implements Target {
             // Fall through.
         }
         return Long.MAX_VALUE;
-    }
-
-    @Override
-    public String name() {
-        return name;
-    }
-
-    @Override
-    public InetSocketAddress address() {
-        return address;
-    }
-
-    @Override
-    public List<Long> pids() {
-        return List.of(process.pid());
     }
 
     @Override
@@ -169,11 +149,5 @@ public final class CloseWatchTarget implements Target {
             Thread.currentThread().interrupt();
             return "interrupted";
         }
-    }
-
-    /** SIGTERM (closewatch drains), SIGKILL after 10 s. */
-    @Override
-    public void close() {
-        ProxyProcess.stop(process);
     }
 }

@@ -17,14 +17,10 @@ import java.util.List;
  * line for normal ends either). Runs in the foreground ({@code -db}) as a child of the benchmark,
  * listening on 127.0.0.1 only.
  */
-public final class HaproxyTarget implements Target {
-
-    private final Process process;
-    private final InetSocketAddress address;
+public final class HaproxyTarget extends ProcessTarget {
 
     private HaproxyTarget(Process process, InetSocketAddress address) {
-        this.process = process;
-        this.address = address;
+        super("haproxy", process, address);
     }
 
     /** The haproxy binary: {@code /usr/sbin/haproxy} or the first {@code haproxy} on the PATH; null if none. */
@@ -88,27 +84,5 @@ public final class HaproxyTarget implements Target {
         Process p = ProxyProcess.start(List.of(haproxy.toString(), "-db", "-f", conf.toAbsolutePath().toString()), log,
                 Duration.ofSeconds(10), "haproxy", log.toString(), address);
         return new HaproxyTarget(p, address);
-    }
-
-    @Override
-    public String name() {
-        return "haproxy";
-    }
-
-    @Override
-    public InetSocketAddress address() {
-        return address;
-    }
-
-    /** One process (threads, not worker processes, with {@code -db}). */
-    @Override
-    public List<Long> pids() {
-        return List.of(process.pid());
-    }
-
-    /** SIGTERM (HAProxy's hard stop), SIGKILL after 10 s. */
-    @Override
-    public void close() {
-        ProxyProcess.stop(process);
     }
 }

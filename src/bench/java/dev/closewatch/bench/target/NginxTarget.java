@@ -16,14 +16,10 @@ import java.util.List;
  * ends either). Runs in the foreground as a child of the benchmark with every path (pid, logs,
  * temp) in its own directory, listening on 127.0.0.1 only.
  */
-public final class NginxTarget implements Target {
-
-    private final Process process;
-    private final InetSocketAddress address;
+public final class NginxTarget extends ProcessTarget {
 
     private NginxTarget(Process process, InetSocketAddress address) {
-        this.process = process;
-        this.address = address;
+        super("nginx", process, address);
     }
 
     /** The nginx binary: {@code /usr/sbin/nginx} or the first {@code nginx} on the PATH; null if none. */
@@ -96,16 +92,6 @@ public final class NginxTarget implements Target {
         return new NginxTarget(p, address);
     }
 
-    @Override
-    public String name() {
-        return "nginx";
-    }
-
-    @Override
-    public InetSocketAddress address() {
-        return address;
-    }
-
     /** The master and its workers. */
     @Override
     public List<Long> pids() {
@@ -113,11 +99,5 @@ public final class NginxTarget implements Target {
         pids.add(process.pid());
         process.toHandle().children().forEach(c -> pids.add(c.pid()));
         return pids;
-    }
-
-    /** SIGTERM (nginx's fast shutdown), SIGKILL to the master and its workers after 10 s. */
-    @Override
-    public void close() {
-        ProxyProcess.stop(process);
     }
 }

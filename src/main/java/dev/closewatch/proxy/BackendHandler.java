@@ -117,7 +117,9 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         }
         if (obj instanceof LastHttpContent last) {
             if (switching) {
-                client.write(last, client.voidPromise());
+                // A 101 has no content (RFC 9110 §15.2): its empty end is not written, so that the
+                // head goes out alone, in one send(2) rather than a writev(2) with an empty buffer.
+                last.release();
                 switchToRelay(ctx);
             } else {
                 frontend.responseComplete(last);

@@ -301,15 +301,30 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
 
     private void forward(HttpObject obj) {
         if (backend != null && !connecting) {
-            backend.write(obj, backend.voidPromise());
-            if (obj instanceof LastHttpContent) {
-                requestSent();
-            }
+            toBackend(obj);
             if (!backend.isWritable()) {
                 client.config().setAutoRead(false);
             }
         } else {
             pending.add(obj);
+        }
+    }
+
+    /**
+     * Writes one object of the current request to the upstream. The empty end of an upgrade
+     * request is not written: after it the client codec's encoder is removed (a 101) or the
+     * connection closed (any other answer), and through the encoder it would be an empty buffer
+     * behind the head, which turns the flush's {@code send(2)} into a {@code writev(2)}.
+     */
+    private void toBackend(HttpObject obj) {
+        if (upgradeRequest && obj instanceof LastHttpContent last && !last.content().isReadable()
+                && last.trailingHeaders().isEmpty()) {
+            last.release();
+        } else {
+            backend.write(obj, backend.voidPromise());
+        }
+        if (obj instanceof LastHttpContent) {
+            requestSent();
         }
     }
 
@@ -685,10 +700,7 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
             if (obj instanceof HttpRequest request) {
                 toUpstream(request, upstream);
             }
-            backend.write(obj, backend.voidPromise());
-            if (obj instanceof LastHttpContent) {
-                requestSent();
-            }
+            toBackend(obj);
         }
         backend.flush();
         if (!(requestDone && upgradeRequest) && queued.isEmpty()) {

@@ -556,4 +556,24 @@ class FrontendHandlerTest {
         assertTrue(ch.config().isAutoRead());
         ch.finishAndReleaseAll();
     }
+
+    @Test
+    void shouldWriteTheUpgradeRequestAndThe101AsOneBufferEach() {
+        // Given an upgrade request
+        EmbeddedChannel ch = channel("/");
+        send(ch, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        // Then the upstream gets its head as one buffer and nothing behind it (a send(2), not a writev(2))
+        EmbeddedChannel up = upstreams.get(0);
+        assertEquals(1, up.outboundMessages().size());
+        assertTrue(drain(up).endsWith("\r\n\r\n"));
+        // When the upstream answers 101
+        String head = "HTTP/1.1 101 Switching Protocols\r\nupgrade: websocket\r\n"
+                + "connection: Upgrade\r\nsec-websocket-accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n";
+        up.writeInbound(Unpooled.copiedBuffer(head, StandardCharsets.ISO_8859_1));
+        // Then the client gets the 101 as one buffer, byte for byte
+        assertEquals(1, ch.outboundMessages().size());
+        assertEquals(head, drain(ch));
+        ch.finishAndReleaseAll();
+    }
 }

@@ -1,5 +1,6 @@
 package dev.closewatch.proxy;
 
+import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.observe.LogText;
 import dev.closewatch.websocket.Direction;
 import dev.closewatch.websocket.WebSocketSession;
@@ -14,15 +15,19 @@ import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
+import io.netty.handler.codec.http.HttpObjectDecoder;
 import io.netty.handler.codec.http.HttpResponse;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
 import io.netty.handler.codec.http.HttpStatusClass;
 import io.netty.handler.codec.http.LastHttpContent;
+import io.netty.handler.ssl.SslHandler;
 import io.netty.util.ReferenceCountUtil;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.util.List;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,13 +46,46 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
 
     private final FrontendHandler frontend;
     private final Channel client;
+    private final UpstreamUri tlsTarget;
     private boolean switching;
     /** The 101's {@code Sec-WebSocket-Extensions} (RFC 6455 §9.1), or null. */
     private String extensions;
 
-    BackendHandler(FrontendHandler frontend, Channel client) {
+    /**
+     * @param tlsTarget the upstream to verify the TLS certificate of (RFC 9110 §4.3.4), or null
+     *                  for a plain connection
+     */
+    BackendHandler(FrontendHandler frontend, Channel client, UpstreamUri tlsTarget) {
         this.frontend = frontend;
         this.client = client;
+        this.tlsTarget = tlsTarget;
+    }
+
+    /**
+     * Added as the upstream channel's only handler by the connect: puts the strict HTTP/1.1
+     * client codec, and TLS when the upstream is {@code wss://}, in front of itself.
+     */
+    @Override
+    public void handlerAdded(ChannelHandlerContext ctx) {
+        Channel ch = ctx.channel();
+        ProxySettings settings = frontend.settings();
+        Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
+        ChannelPipeline pipeline = ctx.pipeline();
+        pipeline.addBefore(ctx.name(), HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec(
+                FrontendHandler.strictDecoder(HttpObjectDecoder.DEFAULT_MAX_INITIAL_LINE_LENGTH,
+                        HttpObjectDecoder.DEFAULT_MAX_HEADER_SIZE), false, false));
+        if (tlsTarget != null) {
+            pipeline.addBefore(HandlerNames.HTTP_CLIENT_CODEC, HandlerNames.TLS, upstreamTlsHandler(ch, settings, tlsTarget));
+        }
+    }
+
+    private static SslHandler upstreamTlsHandler(Channel ch, ProxySettings settings, UpstreamUri target) {
+        SslHandler handler = settings.upstreamTls().newHandler(ch.alloc(), target.address().host(), target.address().port());
+        SSLEngine engine = handler.engine();
+        SSLParameters params = engine.getSSLParameters();
+        params.setEndpointIdentificationAlgorithm("HTTPS");
+        engine.setSSLParameters(params);
+        return handler;
     }
 
     @Override
@@ -190,7 +228,7 @@ final class BackendHandler extends ChannelInboundHandlerAdapter {
         // them to the other channel, where no HTTP encoder may remain.
         ChannelPipeline up = upstream.pipeline();
         ChannelPipeline down = client.pipeline();
-        up.replace(HandlerNames.BACKEND, HandlerNames.RELAY, upstreamToClient);
+        up.replace(this, HandlerNames.RELAY, upstreamToClient);
         down.replace(HandlerNames.FRONTEND, HandlerNames.RELAY, clientToUpstream);
         HttpClientCodec clientCodec = (HttpClientCodec) up.get(HandlerNames.HTTP_CLIENT_CODEC);
         HttpServerCodec serverCodec = down.get(HttpServerCodec.class);

@@ -16,19 +16,16 @@ import io.netty.channel.ChannelFuture;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ConnectTimeoutException;
 import io.netty.channel.socket.DuplexChannel;
 import io.netty.handler.codec.DecoderResult;
 import io.netty.handler.codec.http.DefaultFullHttpResponse;
 import io.netty.handler.codec.http.FullHttpResponse;
-import io.netty.handler.codec.http.HttpClientCodec;
 import io.netty.handler.codec.http.HttpDecoderConfig;
 import io.netty.handler.codec.http.HttpHeaderNames;
 import io.netty.handler.codec.http.HttpHeaderValues;
 import io.netty.handler.codec.http.HttpHeaders;
 import io.netty.handler.codec.http.HttpObject;
-import io.netty.handler.codec.http.HttpObjectDecoder;
 import io.netty.handler.codec.http.HttpRequest;
 import io.netty.handler.codec.http.HttpResponseStatus;
 import io.netty.handler.codec.http.HttpServerCodec;
@@ -55,8 +52,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Queue;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLEngine;
-import javax.net.ssl.SSLParameters;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -613,21 +608,10 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
         UpstreamPool.Upstream upstream = candidates.get(index);
         InetSocketAddress address = addresses.get(at);
         Route forRoute = route;
-        ChannelFuture f = settings.connector().connect(client, address, new ChannelInitializer<Channel>() {
-            @Override
-            protected void initChannel(Channel ch) {
-                Transport.configureSocket(ch, settings.keepalive().tcpKeepalive());
-                if (upstream.uri().tls()) {
-                    ch.pipeline().addLast(HandlerNames.TLS, upstreamTlsHandler(ch, upstream.uri()));
-                }
-                ch.pipeline()
-                        .addLast(HandlerNames.HTTP_CLIENT_CODEC, new HttpClientCodec(
-                                strictDecoder(HttpObjectDecoder.DEFAULT_MAX_INITIAL_LINE_LENGTH,
-                                        HttpObjectDecoder.DEFAULT_MAX_HEADER_SIZE),
-                                false, false))
-                        .addLast(HandlerNames.BACKEND, new BackendHandler(FrontendHandler.this, client));
-            }
-        });
+        // The BackendHandler puts the client codec (and TLS) in front of itself when it is added:
+        // no ChannelInitializer (an object, a map and a pipeline add and remove) per connect.
+        ChannelFuture f = settings.connector().connect(client, address,
+                new BackendHandler(this, client, upstream.uri().tls() ? upstream.uri() : null));
         backend = f.channel();
         f.addListener((ChannelFutureListener) future -> {
             if (!future.isSuccess()) {
@@ -680,15 +664,6 @@ final class FrontendHandler extends ChannelInboundHandlerAdapter {
                 connected(upstream, address);
             }
         });
-    }
-
-    private SslHandler upstreamTlsHandler(Channel ch, dev.closewatch.config.UpstreamUri target) {
-        SslHandler handler = settings.upstreamTls().newHandler(ch.alloc(), target.address().host(), target.address().port());
-        SSLEngine engine = handler.engine();
-        SSLParameters params = engine.getSSLParameters();
-        params.setEndpointIdentificationAlgorithm("HTTPS");
-        engine.setSSLParameters(params);
-        return handler;
     }
 
     private void connected(UpstreamPool.Upstream upstream, InetSocketAddress address) {

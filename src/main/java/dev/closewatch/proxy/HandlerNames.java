@@ -8,7 +8,6 @@ final class HandlerNames {
     static final String HTTP_SERVER_CODEC = "http-server-codec";
     static final String HTTP_CLIENT_CODEC = "http-client-codec";
     static final String FRONTEND = "frontend";
-    static final String BACKEND = "backend";
     static final String RELAY = "relay";
 
     private HandlerNames() {

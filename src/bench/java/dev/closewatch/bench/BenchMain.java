@@ -207,7 +207,7 @@ public final class BenchMain {
     private final List<Run> runs = new ArrayList<>();
     private final Map<String, Object> environment = new LinkedHashMap<>();
     private final List<String> notes = new ArrayList<>();
-    private List<Jmh.Row> jmh = List.of();
+    private Jmh.Results jmh = Jmh.Results.NONE;
     /** Idle sessions per run: {@link Settings#idleSessions()}, or fewer if the open-file limit says so. */
     private int idleSessions;
     private final Instant started = Instant.now();
@@ -321,8 +321,8 @@ public final class BenchMain {
         describeMachine();
         log("closewatch benchmark, mode " + settings.mode() + ", output " + settings.out().toAbsolutePath());
         if (settings.runs("jmh")) {
-            log("JMH: frame observer");
-            jmh = Jmh.run(settings.smoke(), settings.out().resolve("jmh.json"));
+            log("JMH: frame observer, handshake");
+            jmh = Jmh.run(settings.smoke(), settings.out());
         }
         boolean e2e = settings.only().stream().anyMatch(SCENARIOS::contains);
         if (e2e) {

@@ -1,6 +1,7 @@
 package dev.closewatch.bench;
 
 import dev.closewatch.bench.jmh.FrameObserverBench;
+import dev.closewatch.proxy.HandshakeBench;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -16,7 +17,10 @@ import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
-/** Runs {@link FrameObserverBench} with the gc profiler and reads back one row per parameter set. */
+/**
+ * Runs {@link FrameObserverBench} and {@link HandshakeBench} with the gc profiler and reads back
+ * one row per frame-observer parameter set and the handshake's one figure.
+ */
 final class Jmh {
 
     /**
@@ -31,10 +35,53 @@ final class Jmh {
                double allocPerFrame) {
     }
 
+    /**
+     * {@link HandshakeBench}: one whole proxied session over {@code EmbeddedChannel}s.
+     *
+     * @param nsPerSession    average time per session
+     * @param error           the 99.9% confidence half-width of {@code nsPerSession} (NaN with one iteration)
+     * @param allocPerSession bytes allocated per session ({@code gc.alloc.rate.norm}), NaN if unknown
+     */
+    record Handshake(double nsPerSession, double error, double allocPerSession) {
+    }
+
+    /** Both benchmarks' figures; empty when JMH did not run. */
+    record Results(List<Row> frames, Handshake handshake) {
+        static final Results NONE = new Results(List.of(), null);
+    }
+
     private Jmh() {
     }
 
-    static List<Row> run(boolean smoke, Path json) throws RunnerException {
+    /** The frame observer, then the handshake; each writes JMH's JSON next to {@code dir/jmh*.json}. */
+    static Results run(boolean smoke, Path dir) throws RunnerException {
+        return new Results(frames(smoke, dir.resolve("jmh.json")), handshake(smoke, dir.resolve("jmh-handshake.json")));
+    }
+
+    /**
+     * A session's cost settles only after about 6 s of warm-up (JIT), longer than the frame
+     * observer's: 5 iterations of 2 s, then 8 of 1 s.
+     */
+    private static Handshake handshake(boolean smoke, Path json) throws RunnerException {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include(HandshakeBench.class.getName() + ".session")
+                .addProfiler(GCProfiler.class)
+                .shouldFailOnError(true)
+                .result(json.toString())
+                .resultFormat(ResultFormatType.JSON);
+        if (smoke) {
+            b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
+        } else {
+            b.forks(1).warmupIterations(5).warmupTime(TimeValue.seconds(2))
+                    .measurementIterations(8).measurementTime(TimeValue.seconds(1));
+        }
+        RunResult r = new Runner(b.build()).runSingle();
+        Result<?> primary = r.getPrimaryResult();
+        Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
+        return new Handshake(primary.getScore(), primary.getScoreError(), alloc == null ? Double.NaN : alloc.getScore());
+    }
+
+    private static List<Row> frames(boolean smoke, Path json) throws RunnerException {
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .include(FrameObserverBench.class.getName() + ".observe")
                 .addProfiler(GCProfiler.class)

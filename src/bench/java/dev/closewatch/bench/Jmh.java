@@ -63,18 +63,7 @@ final class Jmh {
      * observer's: 5 iterations of 2 s, then 8 of 1 s.
      */
     private static Handshake handshake(boolean smoke, Path json) throws RunnerException {
-        ChainedOptionsBuilder b = new OptionsBuilder()
-                .include(HandshakeBench.class.getName() + ".session")
-                .addProfiler(GCProfiler.class)
-                .shouldFailOnError(true)
-                .result(json.toString())
-                .resultFormat(ResultFormatType.JSON);
-        if (smoke) {
-            b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
-        } else {
-            b.forks(1).warmupIterations(5).warmupTime(TimeValue.seconds(2))
-                    .measurementIterations(8).measurementTime(TimeValue.seconds(1));
-        }
+        ChainedOptionsBuilder b = options(HandshakeBench.class.getName() + ".session", json, smoke, 5, 2, 8);
         RunResult r = new Runner(b.build()).runSingle();
         Result<?> primary = r.getPrimaryResult();
         Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
@@ -82,18 +71,7 @@ final class Jmh {
     }
 
     private static List<Row> frames(boolean smoke, Path json) throws RunnerException {
-        ChainedOptionsBuilder b = new OptionsBuilder()
-                .include(FrameObserverBench.class.getName() + ".observe")
-                .addProfiler(GCProfiler.class)
-                .shouldFailOnError(true)
-                .result(json.toString())
-                .resultFormat(ResultFormatType.JSON);
-        if (smoke) {
-            b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
-        } else {
-            b.forks(1).warmupIterations(3).warmupTime(TimeValue.seconds(1))
-                    .measurementIterations(5).measurementTime(TimeValue.seconds(1));
-        }
+        ChainedOptionsBuilder b = options(FrameObserverBench.class.getName() + ".observe", json, smoke, 3, 1, 5);
         Collection<RunResult> results = new Runner(b.build()).run();
         List<Row> rows = new ArrayList<>();
         for (RunResult r : results) {
@@ -111,5 +89,25 @@ final class Jmh {
         rows.sort(Comparator.comparing((Row r) -> order.indexOf(r.size())).thenComparing(r -> !r.masked())
                 .thenComparing(r -> !"whole".equals(r.feed())));
         return rows;
+    }
+
+    /**
+     * JMH options for the benchmarks matching {@code include}, with the gc profiler and JSON results
+     * in {@code json}: in a fork, {@code warmups} iterations of {@code warmupSeconds} and
+     * {@code measurements} of 1 s; in smoke mode one 100 ms iteration in this JVM.
+     */
+    private static ChainedOptionsBuilder options(String include, Path json, boolean smoke, int warmups, int warmupSeconds,
+                                                 int measurements) {
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include(include)
+                .addProfiler(GCProfiler.class)
+                .shouldFailOnError(true)
+                .result(json.toString())
+                .resultFormat(ResultFormatType.JSON);
+        if (smoke) {
+            return b.forks(0).warmupIterations(0).measurementIterations(1).measurementTime(TimeValue.milliseconds(100));
+        }
+        return b.forks(1).warmupIterations(warmups).warmupTime(TimeValue.seconds(warmupSeconds))
+                .measurementIterations(measurements).measurementTime(TimeValue.seconds(1));
     }
 }

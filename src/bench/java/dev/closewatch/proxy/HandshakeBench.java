@@ -2,16 +2,13 @@ package dev.closewatch.proxy;
 
 import dev.closewatch.catalog.CloseCatalog;
 import dev.closewatch.config.CloseWatchConfig;
-import dev.closewatch.config.UpstreamUri;
 import dev.closewatch.diagnose.Intermediaries;
 import dev.closewatch.diagnose.SignatureDetector;
 import dev.closewatch.observe.CloseLogger;
-import dev.closewatch.observe.DrainMeters;
 import dev.closewatch.observe.MeterNames;
 import dev.closewatch.observe.Observability;
 import dev.closewatch.observe.RecentCloses;
 import dev.closewatch.observe.Registries;
-import dev.closewatch.observe.RequestRejections;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.netty.buffer.ByteBuf;
@@ -20,12 +17,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -87,7 +79,7 @@ public class HandshakeBench {
 
     @Setup(Level.Trial)
     public void setUp() {
-        CloseWatchConfig config = CloseWatchConfig.defaults();
+        CloseWatchConfig config = CloseWatchConfig.defaults().withUpstream("ws://127.0.0.1:9000");
         CloseCatalog catalog = CloseCatalog.loadDefault();
         registry = Registries.prometheus();
         closeLogger = new CloseLogger(config.log().normalLevel());
@@ -96,20 +88,14 @@ public class HandshakeBench {
         diagnosis = SignatureDetector.start(config.diagnosis(), Intermediaries.loadDefault(), registry);
         observability.addCloseConsumer(diagnosis);
         observability.configureDiagnosis(config.reconnect());
-        Route route = new Route("default", "/", null,
-                new UpstreamPool(List.of(UpstreamUri.parse("ws://127.0.0.1:9000")), 1, System::nanoTime),
-                observability.route("default"), observability.sessionListener("default"), catalog, false);
         UpstreamConnector embedded = (client, address, initializer) -> {
             EmbeddedChannel up = new EmbeddedChannel();
             up.pipeline().addLast(initializer);
             upstream[0] = up;
             return up.newSucceededFuture();
         };
-        settings = new ProxySettings(Transport.best(), catalog, new Routes(List.of(route)),
-                config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
-                config.keepalive(), config.drain(), null, new RequestRejections(registry),
-                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), null, embedded,
-                new DrainMeters(registry), false, TrustedProxies.NONE, config.reconnect().keySource());
+        settings = ProxyServer.settings(config, Transport.best(), catalog, ProxyServer.routes(config, catalog, observability),
+                observability, null, null, embedded);
         request = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(REQUEST, StandardCharsets.ISO_8859_1));
         switching = Unpooled.unreleasableBuffer(Unpooled.copiedBuffer(SWITCHING, StandardCharsets.ISO_8859_1));
         clientClose = Unpooled.unreleasableBuffer(Unpooled.wrappedBuffer(CLIENT_CLOSE));

@@ -31,6 +31,7 @@ import io.netty.handler.ssl.ApplicationProtocolNames;
 import io.netty.handler.ssl.SslContext;
 import io.netty.handler.ssl.SslContextBuilder;
 import io.netty.handler.ssl.util.InsecureTrustManagerFactory;
+import io.netty.resolver.AddressResolverGroup;
 import io.netty.resolver.dns.DnsAddressResolverGroup;
 import java.io.File;
 import java.io.FileInputStream;
@@ -122,13 +123,8 @@ public final class ProxyServer implements AutoCloseable {
         Transport transport = Transport.best();
         DnsAddressResolverGroup resolver = transport.newResolver();
         UpstreamResolver upstreamResolver = new UpstreamResolver(resolver, UpstreamResolver.systemHostsFile(), System::nanoTime);
-        ProxySettings settings = new ProxySettings(transport, catalog, new Routes(routes),
-                config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
-                config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
-                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver,
-                UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()),
-                new DrainMeters(observability.registry()), config.proxyProtocol(),
-                TrustedProxies.parse(config.trustedProxies()), config.reconnect().keySource());
+        ProxySettings settings = settings(config, transport, catalog, routes, observability, upstreamTls, resolver,
+                UpstreamConnector.sockets(transport, upstreamResolver, config.upstream().connectTimeout()));
         observability.configureDiagnosis(config.reconnect());
         AtomicReference<ProxySettings> live = new AtomicReference<>(settings);
         AtomicReference<SslContext> liveServerTls = new AtomicReference<>(serverTls);
@@ -176,8 +172,27 @@ public final class ProxyServer implements AutoCloseable {
         }
     }
 
+    /**
+     * The settings of a new proxy for {@code config}, with fresh shared state (no session or
+     * connection yet, not draining).
+     *
+     * @param upstreamTls for {@code wss://} upstreams, or null when there is none
+     * @param resolver    resolves upstream host names (closed by the proxy's owner)
+     * @param connector   opens upstream connections
+     */
+    static ProxySettings settings(CloseWatchConfig config, Transport transport, CloseCatalog catalog, List<Route> routes,
+                                  Observability observability, SslContext upstreamTls,
+                                  AddressResolverGroup<InetSocketAddress> resolver, UpstreamConnector connector) {
+        return new ProxySettings(transport, catalog, new Routes(routes),
+                config.upstream().connectTimeout(), config.upstream().responseTimeout(), config.limits(),
+                config.keepalive(), config.drain(), upstreamTls, new RequestRejections(observability.registry()),
+                ConcurrentHashMap.newKeySet(), new AtomicInteger(), new AtomicBoolean(), resolver, connector,
+                new DrainMeters(observability.registry()), config.proxyProtocol(),
+                TrustedProxies.parse(config.trustedProxies()), config.reconnect().keySource());
+    }
+
     /** The route table of {@code config}: each route's catalog is {@code catalog} plus the route's own codes. */
-    private static List<Route> routes(CloseWatchConfig config, CloseCatalog catalog, Observability observability) {
+    static List<Route> routes(CloseWatchConfig config, CloseCatalog catalog, Observability observability) {
         long backoff = config.upstream().failureBackoff().toNanos();
         List<Route> routes = new ArrayList<>();
         for (RouteConfig rc : config.routes()) {
